@@ -1,0 +1,120 @@
+//! An ordered, flat map of field names to typed values.
+
+use crate::Value;
+use compact_str::CompactString;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+/// Named values in the order the source had them. A `Vec` rather than a hash
+/// map: events carry a few dozen fields, a linear scan over them is faster
+/// than hashing, and the source order is kept for output.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Fields(Vec<(CompactString, Value)>);
+
+impl Fields {
+    /// An empty map.
+    pub fn new() -> Self {
+        Fields(Vec::new())
+    }
+
+    /// An empty map with room for `n` fields.
+    pub fn with_capacity(n: usize) -> Self {
+        Fields(Vec::with_capacity(n))
+    }
+
+    /// Appends a field. A name that is already present keeps its first value
+    /// and the new one is stored under `name_2`, `name_3`, ... so that
+    /// nothing the source held is lost.
+    pub fn push(&mut self, name: impl Into<CompactString>, value: Value) {
+        let name = name.into();
+        if self.get(&name).is_none() {
+            self.0.push((name, value));
+            return;
+        }
+        let mut n = 2;
+        loop {
+            let candidate = compact_str::format_compact!("{name}_{n}");
+            if self.get(&candidate).is_none() {
+                self.0.push((candidate, value));
+                return;
+            }
+            n += 1;
+        }
+    }
+
+    /// The value of the first field named exactly `name`.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.as_str() == name)
+            .map(|(_, v)| v)
+    }
+
+    /// The value of the first field whose name equals `name` ignoring ASCII case.
+    pub fn get_ignore_case(&self, name: &str) -> Option<&Value> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// Iterates over the fields in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The number of fields.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are no fields.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Fields {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k.as_str(), v)?;
+        }
+        map.end()
+    }
+}
+
+impl<K: Into<CompactString>> FromIterator<(K, Value)> for Fields {
+    fn from_iter<I: IntoIterator<Item = (K, Value)>>(iter: I) -> Self {
+        let mut fields = Fields::new();
+        for (k, v) in iter {
+            fields.push(k, v);
+        }
+        fields
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_names_are_kept_not_overwritten() {
+        let mut f = Fields::new();
+        f.push("Data", Value::from("a"));
+        f.push("Data", Value::from("b"));
+        f.push("Data", Value::from("c"));
+        assert_eq!(f.get("Data"), Some(&Value::from("a")));
+        assert_eq!(f.get("Data_2"), Some(&Value::from("b")));
+        assert_eq!(f.get("Data_3"), Some(&Value::from("c")));
+        assert_eq!(f.len(), 3);
+    }
+
+    #[test]
+    fn serialises_in_source_order() {
+        let f: Fields = [("z", Value::Int(1)), ("a", Value::Int(2))]
+            .into_iter()
+            .collect();
+        assert_eq!(serde_json::to_string(&f).unwrap(), r#"{"z":1,"a":2}"#);
+        assert_eq!(f.get_ignore_case("Z"), Some(&Value::Int(1)));
+    }
+}
