@@ -41,6 +41,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Evtx(commands::evtx::Args),
+    Scan(commands::scan::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +54,7 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Evtx(args) => commands::evtx::exec(args, cli.threads),
+        Command::Scan(args) => commands::scan::exec(args, cli.threads),
     };
     exit::finish(result)
 }

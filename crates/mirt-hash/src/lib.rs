@@ -15,7 +15,12 @@
 //! assert!(d.md5.is_none());
 //! ```
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
+// Only `read` maps files into memory, with its safety argument there.
+#![deny(unsafe_code)]
+
+mod read;
+
+pub use read::{Contents, DEFAULT_MMAP_THRESHOLD, open_evidence, read_contents};
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
@@ -67,6 +72,10 @@ impl Algorithm {
     }
 }
 
+/// Below this many bytes, [`MultiHasher::update_parallel`] stays on the
+/// calling thread: starting threads would cost more than it saves.
+pub const PARALLEL_MIN: usize = 4 * 1024 * 1024;
+
 /// Feeds the same bytes to several hashers.
 #[derive(Clone)]
 pub struct MultiHasher {
@@ -100,6 +109,33 @@ impl MultiHasher {
             h.update(data);
         }
         self.len += data.len() as u64;
+    }
+
+    /// Feeds `data` to every hasher, the algorithms side by side on their
+    /// own threads when `data` is large (a big file then costs the time of
+    /// the slowest algorithm, not of all of them together).
+    pub fn update_parallel(&mut self, data: &[u8]) {
+        if data.len() < PARALLEL_MIN {
+            return self.update(data);
+        }
+        let MultiHasher {
+            blake3,
+            sha256,
+            md5,
+            sha1,
+            len,
+        } = self;
+        std::thread::scope(|s| {
+            s.spawn(|| blake3.update(data));
+            if let Some(h) = md5 {
+                s.spawn(|| h.update(data));
+            }
+            if let Some(h) = sha1 {
+                s.spawn(|| h.update(data));
+            }
+            sha256.update(data);
+        });
+        *len += data.len() as u64;
     }
 
     /// Bytes fed so far.
@@ -260,6 +296,16 @@ mod tests {
         );
         assert!(parse_hex_digest("xyz").is_err());
         assert!(parse_hex_digest("zz0150983cd24fb0d6963f7d28e17f72").is_err());
+    }
+
+    #[test]
+    fn parallel_update_equals_serial() {
+        let data: Vec<u8> = (0..PARALLEL_MIN as u32 + 77).map(|i| (i % 253) as u8).collect();
+        let mut a = MultiHasher::new(Algorithms::all());
+        a.update(&data);
+        let mut b = MultiHasher::new(Algorithms::all());
+        b.update_parallel(&data);
+        assert_eq!(a.finalize(), b.finalize());
     }
 
     proptest::proptest! {
