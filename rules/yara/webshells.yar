@@ -23,7 +23,7 @@ rule MIRT_Webshell_PHP_Input_To_Exec : webshell php
         $e1 = /\b(eval|assert|system|exec|shell_exec|passthru|popen|proc_open|pcntl_exec)\s*\(\s*(@\s*)?\$_(GET|POST|REQUEST|COOKIE|SERVER|FILES)\s*\[/ nocase ascii
         $e2 = /\b(eval|assert)\s*\(\s*(@\s*)?(base64_decode|gzinflate|gzuncompress|str_rot13|hex2bin)\s*\(\s*(@\s*)?\$_(GET|POST|REQUEST|COOKIE)/ nocase ascii
         $e3 = /\bcreate_function\s*\([^)]{0,40}\$_(GET|POST|REQUEST|COOKIE)/ nocase ascii
-        $e4 = /\bpreg_replace\s*\(\s*['"](.).{0,100}\1[a-z]*e[a-z]*['"]\s*,\s*\$_(GET|POST|REQUEST)/ nocase ascii
+        $e4 = /\bpreg_replace\s*\(\s*['"][\/#|@~!].{0,100}[\/#|@~!][a-z]*e[a-z]*['"]\s*,\s*\$_(GET|POST|REQUEST)/ nocase ascii
         $e5 = /`\s*\$_(GET|POST|REQUEST)\s*\[/ ascii
     condition:
         filesize < 1MB and $php and any of ($e*)

