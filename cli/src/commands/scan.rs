@@ -149,7 +149,8 @@ fn parse_size(s: &str) -> Result<u64, String> {
         .trim()
         .parse()
         .map_err(|_| format!("cannot read {s:?} as a size"))?;
-    n.checked_mul(mult).ok_or_else(|| format!("size {s:?} too large"))
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("size {s:?} too large"))
 }
 
 /// What a worker hands back for one output item.
@@ -220,6 +221,7 @@ pub fn exec(args: Args, threads: Option<usize>) -> Outcome {
                 }
                 Out::Problem(p) => bar.suspend(|| report(&args, &p, &mut problems)),
                 Out::Done(bytes) => {
+                    totals.done(bytes);
                     bar.inc(bytes);
                     Ok(())
                 }
@@ -304,7 +306,11 @@ fn load_rules(args: &Args, problems: &mut ProblemLog) -> anyhow::Result<Option<C
             compiled.rule_count(),
             compiled.files() - distinct_files(&compiled),
             distinct_files(&compiled),
-            if compiled.from_cache() { "loaded from cache" } else { "compiled" },
+            if compiled.from_cache() {
+                "loaded from cache"
+            } else {
+                "compiled"
+            },
             started.elapsed().as_secs_f64()
         );
     }
@@ -316,7 +322,11 @@ fn distinct_files(compiled: &CompiledRules) -> usize {
     files.len()
 }
 
-fn load_lists(args: &Args, engine: &mut Engine<'_>, problems: &mut ProblemLog) -> anyhow::Result<()> {
+fn load_lists(
+    args: &Args,
+    engine: &mut Engine<'_>,
+    problems: &mut ProblemLog,
+) -> anyhow::Result<()> {
     for (paths, bad) in [(&args.bad_hashes, true), (&args.known_good, false)] {
         for path in paths {
             let (list, unread) = HashList::load(path)?;
@@ -326,7 +336,14 @@ fn load_lists(args: &Args, engine: &mut Engine<'_>, problems: &mut ProblemLog) -
                     style::bold(if bad { "bad hashes:" } else { "known good:" }),
                     list.len(),
                     path.display(),
-                    if unread.is_empty() { String::new() } else { format!(" ({} lines without a hash, listed with --errors)", unread.len()) }
+                    if unread.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " ({} lines without a hash, listed with --errors)",
+                            unread.len()
+                        )
+                    }
                 );
             }
             for p in &unread {
@@ -355,8 +372,6 @@ fn report(args: &Args, problem: &Problem, log: &mut ProblemLog) -> anyhow::Resul
 /// What one record adds to the summary (computed on the workers).
 #[derive(Default)]
 struct Tally {
-    member: bool,
-    bytes: u64,
     status: Option<ScanStatus>,
     matched: bool,
     rules: u64,
@@ -366,8 +381,6 @@ struct Tally {
 impl Tally {
     fn of(rec: &FileRecord) -> Self {
         Tally {
-            member: rec.path.contains('!') && rec.hashes.is_some() || rec.scan == ScanStatus::ArchiveLimit,
-            bytes: rec.size,
             status: Some(rec.scan),
             matched: !rec.matches.is_empty(),
             rules: rec.matches.len() as u64,
@@ -379,7 +392,7 @@ impl Tally {
 #[derive(Default)]
 struct Totals {
     files: u64,
-    members: u64,
+    records: u64,
     bytes: u64,
     scanned: u64,
     hash_only: u64,
@@ -398,13 +411,13 @@ struct Totals {
 }
 
 impl Totals {
+    fn done(&mut self, bytes: u64) {
+        self.files += 1;
+        self.bytes += bytes;
+    }
+
     fn add(&mut self, t: &Tally) {
-        if t.member {
-            self.members += 1;
-        } else {
-            self.files += 1;
-            self.bytes += t.bytes;
-        }
+        self.records += 1;
         match t.status {
             Some(ScanStatus::Scanned) => self.scanned += 1,
             Some(ScanStatus::HashOnly) => self.hash_only += 1,
@@ -429,7 +442,7 @@ impl Totals {
             style::bold("scan:"),
             self.files,
             mib,
-            self.members,
+            self.records - self.files,
             secs,
             mib / secs
         );

@@ -300,7 +300,9 @@ mod tests {
 
     #[test]
     fn parallel_update_equals_serial() {
-        let data: Vec<u8> = (0..PARALLEL_MIN as u32 + 77).map(|i| (i % 253) as u8).collect();
+        let data: Vec<u8> = (0..PARALLEL_MIN as u32 + 77)
+            .map(|i| (i % 253) as u8)
+            .collect();
         let mut a = MultiHasher::new(Algorithms::all());
         a.update(&data);
         let mut b = MultiHasher::new(Algorithms::all());

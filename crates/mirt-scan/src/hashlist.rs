@@ -37,7 +37,16 @@ pub struct HashHit {
 }
 
 const HEADER_WORDS: &[&str] = &[
-    "md5", "sha1", "sha-1", "sha256", "sha-256", "blake3", "hash", "digest", "ioc", "indicator",
+    "md5",
+    "sha1",
+    "sha-1",
+    "sha256",
+    "sha-256",
+    "blake3",
+    "hash",
+    "digest",
+    "ioc",
+    "indicator",
 ];
 
 impl HashList {
@@ -106,7 +115,12 @@ impl HashList {
         self.add(unquote(hash), comment)
     }
 
-    fn add_row(&mut self, line: &str, sep: char, cols: &[usize]) -> std::result::Result<(), String> {
+    fn add_row(
+        &mut self,
+        line: &str,
+        sep: char,
+        cols: &[usize],
+    ) -> std::result::Result<(), String> {
         let cells: Vec<&str> = line.split(sep).map(unquote).collect();
         let comment: Vec<&str> = cells
             .iter()
@@ -179,8 +193,16 @@ impl HashList {
                 });
             }
         };
-        hit(Algorithm::Sha256, self.long.get(&digests.sha256), &digests.sha256);
-        hit(Algorithm::Blake3, self.long.get(&digests.blake3), &digests.blake3);
+        hit(
+            Algorithm::Sha256,
+            self.long.get(&digests.sha256),
+            &digests.sha256,
+        );
+        hit(
+            Algorithm::Blake3,
+            self.long.get(&digests.blake3),
+            &digests.blake3,
+        );
         if let Some(d) = &digests.sha1 {
             hit(Algorithm::Sha1, self.sha1.get(d), d);
         }
@@ -209,7 +231,11 @@ fn header_columns(line: &str) -> Option<(char, Vec<usize>)> {
     let cols: Vec<usize> = cells
         .iter()
         .enumerate()
-        .filter(|(_, c)| HEADER_WORDS.iter().any(|w| c.as_str() == *w || c.contains(w)))
+        .filter(|(_, c)| {
+            HEADER_WORDS
+                .iter()
+                .any(|w| c.as_str() == *w || c.contains(w))
+        })
         .map(|(i, _)| i)
         .collect();
     (!cols.is_empty()).then_some((sep, cols))
@@ -236,7 +262,13 @@ mod tests {
         assert_eq!(list.len(), 2);
         assert_eq!(bad.len(), 1);
         assert_eq!(bad[0].0, 4);
-        assert_eq!(list.needs(), Algorithms { md5: true, sha1: false });
+        assert_eq!(
+            list.needs(),
+            Algorithms {
+                md5: true,
+                sha1: false
+            }
+        );
         let hits = list.lookup(&digests(b"abc"));
         let algos: Vec<_> = hits.iter().map(|h| h.algorithm).collect();
         assert_eq!(algos, ["sha256", "md5"]);
@@ -261,5 +293,25 @@ mod tests {
         let b3 = digests(b"abc").blake3_hex();
         let (list, _) = HashList::parse("b3", &format!("{b3}  abc\n"));
         assert_eq!(list.lookup(&digests(b"abc"))[0].algorithm, "blake3");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_parses_without_panic(text in "\\PC{0,400}") {
+            let _ = HashList::parse("fuzz", &text);
+        }
+
+        #[test]
+        fn written_digests_are_found(data: Vec<u8>, sep in "[;,\t ]") {
+            let d = digests(&data);
+            let text = format!(
+                "{}{sep}x\n{}{sep}y\n",
+                d.sha256_hex(),
+                to_hex(d.md5.as_ref().unwrap())
+            );
+            let (list, bad) = HashList::parse("p", &text);
+            proptest::prop_assert!(bad.is_empty());
+            proptest::prop_assert_eq!(list.lookup(&d).len(), 2);
+        }
     }
 }

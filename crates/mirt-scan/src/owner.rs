@@ -41,7 +41,9 @@ fn parse_passwd(text: &str) -> std::collections::HashMap<u32, String> {
 mod tests {
     #[test]
     fn passwd_lines() {
-        let m = super::parse_passwd("root:x:0:0:root:/root:/bin/bash\nbad line\nwww-data:x:33:33::/:/x\n");
+        let m = super::parse_passwd(
+            "root:x:0:0:root:/root:/bin/bash\nbad line\nwww-data:x:33:33::/:/x\n",
+        );
         assert_eq!(m[&0], "root");
         assert_eq!(m[&33], "www-data");
         assert_eq!(m.len(), 2);

@@ -99,7 +99,13 @@ pub(crate) fn members<'r>(
             data: &data,
             depth: item.depth + 1,
         };
-        engine.examine(scanner.as_deref_mut(), member, FileRecord::new(path), budget, emit);
+        engine.examine(
+            scanner.as_deref_mut(),
+            member,
+            FileRecord::new(path),
+            budget,
+            emit,
+        );
     }
 }
 
@@ -108,7 +114,8 @@ fn read_member(
     index: usize,
     budget: &mut Budget,
 ) -> Result<Vec<u8>, (ScanStatus, String)> {
-    let unreadable = |e: &dyn std::fmt::Display| (ScanStatus::Error, format!("cannot read zip member: {e}"));
+    let unreadable =
+        |e: &dyn std::fmt::Display| (ScanStatus::Error, format!("cannot read zip member: {e}"));
     let mut member = archive.by_index(index).map_err(|e| unreadable(&e))?;
     let declared = member.size();
     let limit = || {

@@ -35,17 +35,21 @@ fn signature_base_scans_the_corpus() {
     let (mut files, mut scanned, mut matched) = (0, 0, 0);
     let mut failures = Vec::new();
     engine
-        .run(&listing.files, |o| o, |o| match o {
-            Output::Record(r) => {
-                files += 1;
-                scanned += u64::from(r.scan == ScanStatus::Scanned);
-                matched += u64::from(!r.matches.is_empty());
-                if matches!(r.scan, ScanStatus::Timeout | ScanStatus::Unreadable) {
-                    failures.push(r.path.clone());
+        .run(
+            &listing.files,
+            |o| o,
+            |o| match o {
+                Output::Record(r) => {
+                    files += 1;
+                    scanned += u64::from(r.scan == ScanStatus::Scanned);
+                    matched += u64::from(!r.matches.is_empty());
+                    if matches!(r.scan, ScanStatus::Timeout | ScanStatus::Unreadable) {
+                        failures.push(r.path.clone());
+                    }
                 }
-            }
-            Output::Problem(_) | Output::FileDone { .. } => {}
-        })
+                Output::Problem(_) | Output::FileDone { .. } => {}
+            },
+        )
         .unwrap();
     assert!(failures.is_empty(), "{failures:?}");
     assert!(files >= listing.files.len(), "{files}");

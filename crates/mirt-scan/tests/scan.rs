@@ -32,11 +32,15 @@ fn run(dir: &Path, engine: &Engine<'_>) -> (Vec<FileRecord>, Vec<mirt_core::Prob
     let listing = list_files(&[dir.to_path_buf()], false);
     let (mut recs, mut probs) = (Vec::new(), Vec::new());
     engine
-        .run(&listing.files, |o| o, |o| match o {
-            Output::Record(r) => recs.push(r),
-            Output::Problem(p) => probs.push(p),
-            Output::FileDone { .. } => {}
-        })
+        .run(
+            &listing.files,
+            |o| o,
+            |o| match o {
+                Output::Record(r) => recs.push(r),
+                Output::Problem(p) => probs.push(p),
+                Output::FileDone { .. } => {}
+            },
+        )
         .unwrap();
     (recs, probs)
 }
@@ -49,7 +53,10 @@ fn rel<'a>(dir: &Path, rec: &'a FileRecord) -> &'a str {
 #[test]
 fn zip_members_are_scanned_as_archive_bang_member() {
     let dir = tempfile::tempdir().unwrap();
-    let inner = zip_bytes(&[("deep.txt", b"x EVIL-MARKER x")], zip::CompressionMethod::Deflated);
+    let inner = zip_bytes(
+        &[("deep.txt", b"x EVIL-MARKER x")],
+        zip::CompressionMethod::Deflated,
+    );
     let outer = zip_bytes(
         &[
             ("web/shell.php", b"<?php ?>"),
@@ -66,7 +73,12 @@ fn zip_members_are_scanned_as_archive_bang_member() {
     let paths: Vec<_> = recs.iter().map(|r| rel(dir.path(), r)).collect();
     assert_eq!(
         paths,
-        ["a.zip", "a.zip!web/shell.php", "a.zip!inner.zip", "a.zip!inner.zip!deep.txt"]
+        [
+            "a.zip",
+            "a.zip!web/shell.php",
+            "a.zip!inner.zip",
+            "a.zip!inner.zip!deep.txt"
+        ]
     );
     assert_eq!(recs[1].matches[0].rule, "php_name");
     assert_eq!(recs[3].matches[0].rule, "evil");
@@ -208,7 +220,10 @@ fn output_order_is_the_listing_order() {
         None,
     );
     let (recs, _) = run(dir.path(), &engine);
-    let names: Vec<_> = recs.iter().map(|r| rel(dir.path(), r).to_string()).collect();
+    let names: Vec<_> = recs
+        .iter()
+        .map(|r| rel(dir.path(), r).to_string())
+        .collect();
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted);

@@ -19,7 +19,11 @@ const MAGIC: &[u8; 8] = b"MIRTYARC";
 /// else the platform's user cache folder (`$XDG_CACHE_HOME/mirt/yara`,
 /// `~/.cache/mirt/yara`, `%LOCALAPPDATA%\mirt\cache\yara`).
 pub fn default_cache_dir() -> Option<PathBuf> {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     if let Some(dir) = env("MIRT_CACHE_DIR") {
         return Some(dir.join("yara"));
     }
@@ -57,7 +61,9 @@ pub(crate) fn load(dir: &Path, key: &str) -> Result<Option<Loaded>, String> {
     };
     let bad = |why: &str| format!("ignoring damaged cache file {}: {why}", path.display());
     let rest = bytes.strip_prefix(MAGIC).ok_or_else(|| bad("bad magic"))?;
-    let (len, rest) = rest.split_first_chunk::<4>().ok_or_else(|| bad("too short"))?;
+    let (len, rest) = rest
+        .split_first_chunk::<4>()
+        .ok_or_else(|| bad("too short"))?;
     let len = u32::from_le_bytes(*len) as usize;
     if rest.len() < len {
         return Err(bad("too short"));
@@ -77,7 +83,10 @@ pub(crate) fn store(
     skipped: &[RuleFileError],
 ) -> Result<(), String> {
     let fail = |what: &str, e: &dyn std::fmt::Display| {
-        format!("cannot write the rule cache in {}: {what}: {e}", dir.display())
+        format!(
+            "cannot write the rule cache in {}: {what}: {e}",
+            dir.display()
+        )
     };
     std::fs::create_dir_all(dir).map_err(|e| fail("create folder", &e))?;
     let header = serde_json::to_vec(skipped).map_err(|e| fail("header", &e))?;
@@ -104,7 +113,11 @@ mod tests {
     fn second_compile_comes_from_the_cache() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = RuleSources::new();
-        s.add_text("a", "a.yar", "rule a { strings: $x = \"evil\" condition: $x }");
+        s.add_text(
+            "a",
+            "a.yar",
+            "rule a { strings: $x = \"evil\" condition: $x }",
+        );
         s.add_text("b", "b.yar", "rule b { condition: nosuch }");
         let opts = CompileOptions {
             skip_bad_rules: true,

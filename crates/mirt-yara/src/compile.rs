@@ -249,7 +249,9 @@ mod tests {
         let Ok(text) = std::fs::read_to_string(&lock) else {
             return; // built outside the workspace
         };
-        let at = text.find("name = \"yara-x\"\n").expect("yara-x in Cargo.lock");
+        let at = text
+            .find("name = \"yara-x\"\n")
+            .expect("yara-x in Cargo.lock");
         let version = text[at..].lines().nth(1).unwrap();
         assert_eq!(version, format!("version = \"{YARA_X_VERSION}\""));
     }

@@ -135,7 +135,10 @@ mod tests {
             }],
         };
         let text = err.to_string();
-        assert!(text.contains("x.yar:3:5: unknown module `bogus` [E004]"), "{text}");
+        assert!(
+            text.contains("x.yar:3:5: unknown module `bogus` [E004]"),
+            "{text}"
+        );
         let p = match &err {
             Error::Compile { errors } => errors[0].to_problem(),
             _ => unreachable!(),

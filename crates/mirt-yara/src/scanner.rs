@@ -198,7 +198,9 @@ mod tests {
         );
         let mut s = FileScanner::new(&r);
         s.max_offsets(2);
-        let m = s.scan(b"evil, evil\x00 and evil", &FileContext::default()).unwrap();
+        let m = s
+            .scan(b"evil, evil\x00 and evil", &FileContext::default())
+            .unwrap();
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].rule, "evil");
         assert_eq!(m[0].namespace, "t");

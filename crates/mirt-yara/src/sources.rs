@@ -114,7 +114,11 @@ impl RuleSources {
 
     /// Adds rule text under a namespace of its own (made unique if taken).
     pub fn add_text(&mut self, namespace: &str, origin: impl Into<PathBuf>, text: &str) {
-        self.push(namespace.to_string(), origin.into(), text.as_bytes().to_vec());
+        self.push(
+            namespace.to_string(),
+            origin.into(),
+            text.as_bytes().to_vec(),
+        );
     }
 
     fn push(&mut self, namespace: String, origin: PathBuf, text: Vec<u8>) {

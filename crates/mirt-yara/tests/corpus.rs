@@ -75,7 +75,10 @@ fn unknown_module_fails_naming_it_and_the_file() {
     // The import fails, and then the use of the module in the condition.
     assert!(errors.iter().all(|e| e.path == path), "{err}");
     assert_eq!(errors[0].line, Some(1));
-    assert!(errors[0].message.contains("unknown module `bogus`"), "{err}");
+    assert!(
+        errors[0].message.contains("unknown module `bogus`"),
+        "{err}"
+    );
     let text = err.to_string();
     assert!(text.contains("unsupported_rules.yara:1:"), "{text}");
 
