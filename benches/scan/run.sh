@@ -79,3 +79,5 @@ printf '  %-40s %8.2f s  %s\n' "mirt scan --no-rules (BLAKE3 + SHA-256)" "$mh_t"
 echo "  ratio vs yr scan:  $(ratio "$yr_t" "$my_t")"
 echo "  ratio vs b3sum:    $(ratio "$b3_t" "$mh_t")"
 echo "  ratio vs openssl:  $(ratio "$os_t" "$mh_t")"
+both=$(awk -v a="$b3_t" -v b="$os_t" 'BEGIN { print a + b }')
+echo "  ratio vs b3sum + openssl (both digests, two passes): $(ratio "$both" "$mh_t")"

@@ -131,12 +131,9 @@ impl HashList {
         let comment = comment.join(" | ");
         let mut added = 0;
         for &c in cols {
-            match cells.get(c).copied().filter(|v| !v.is_empty()) {
-                Some(v) => {
-                    self.add(v, &comment)?;
-                    added += 1;
-                }
-                None => continue,
+            if let Some(v) = cells.get(c).copied().filter(|v| !v.is_empty()) {
+                self.add(v, &comment)?;
+                added += 1;
             }
         }
         if added == 0 {
