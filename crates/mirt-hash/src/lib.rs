@@ -246,7 +246,9 @@ pub struct ParseDigestError(String);
 pub fn parse_hex_digest(text: &str) -> Result<(Vec<u8>, usize), ParseDigestError> {
     let t = text.trim();
     let err = || ParseDigestError(t.to_string());
-    if !matches!(t.len(), 32 | 40 | 64) || t.len() % 2 != 0 {
+    // Checked first: slicing by byte below must not split a multi-byte
+    // character (a hash list may hold any text).
+    if !matches!(t.len(), 32 | 40 | 64) || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(err());
     }
     let bytes = (0..t.len())
@@ -295,6 +297,8 @@ mod tests {
             16
         );
         assert!(parse_hex_digest("xyz").is_err());
+        // Multi-byte characters must not make the parser slice inside them.
+        assert!(parse_hex_digest(&"é".repeat(16)).is_err());
         assert!(parse_hex_digest("zz0150983cd24fb0d6963f7d28e17f72").is_err());
     }
 
