@@ -2,7 +2,7 @@
 //! placeholders, with the specification's backslash escaping.
 
 /// A part of a Sigma string.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Piece {
     /// Literal text.
     Lit(String),
