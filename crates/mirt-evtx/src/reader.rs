@@ -165,6 +165,9 @@ struct Counts {
     problems: u64,
 }
 
+/// What a worker hands back for one chunk.
+type ChunkOutput<T> = (Vec<T>, Counts);
+
 enum Unit<T> {
     Output(Vec<T>, Counts),
     FileEnd(FileSummary),
@@ -176,8 +179,8 @@ struct Pipeline<T, M> {
     ctx: Arc<Context<M>>,
     inline: bool,
     max_in_flight: usize,
-    tx: mpsc::Sender<(u64, std::thread::Result<(Vec<T>, Counts)>)>,
-    rx: mpsc::Receiver<(u64, std::thread::Result<(Vec<T>, Counts)>)>,
+    tx: mpsc::Sender<(u64, ChunkOutput<T>)>,
+    rx: mpsc::Receiver<(u64, ChunkOutput<T>)>,
     reorder: BTreeMap<u64, Unit<T>>,
     next_seq: u64,
     next_out: u64,
@@ -253,7 +256,7 @@ where
                 };
                 (vec![(ctx.map)(Item::Problem(problem))], counts)
             });
-            let _ = tx.send((seq, Ok(out.unwrap_or_else(|e| e))));
+            let _ = tx.send((seq, out.unwrap_or_else(|e| e)));
         });
         self.drain_ready(sink);
     }
@@ -266,12 +269,8 @@ where
 
     /// Blocks until one chunk in flight is done.
     fn wait_one(&mut self, sink: &mut impl FnMut(T)) {
-        if let Ok((seq, result)) = self.rx.recv() {
+        if let Ok((seq, (out, counts))) = self.rx.recv() {
             self.in_flight -= 1;
-            let (out, counts) = match result {
-                Ok(done) => done,
-                Err(panic) => std::panic::resume_unwind(panic),
-            };
             self.reorder.insert(seq, Unit::Output(out, counts));
         }
         self.drain_ready(sink);
@@ -443,12 +442,11 @@ fn run_chunk<T, M: Fn(Item) -> T>(
         if !ctx.filter.matches(&event) {
             continue;
         }
-        if ctx.keep_raw {
-            if let Ok(text) = String::from_utf8(rendered)
-                && let Ok(raw) = serde_json::value::RawValue::from_string(text)
-            {
-                event.raw = Some(Raw::Json(raw));
-            }
+        if ctx.keep_raw
+            && let Ok(text) = String::from_utf8(rendered)
+            && let Ok(raw) = serde_json::value::RawValue::from_string(text)
+        {
+            event.raw = Some(Raw::Json(raw));
         }
         counts.emitted += 1;
         out.push((ctx.map)(Item::Event(Box::new(event))));
