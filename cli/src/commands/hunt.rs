@@ -194,7 +194,10 @@ pub fn detect(set: &RuleSet, event: &Event, format: Format) -> Out {
         output::render(format, &record, &mut buf);
         detections.push((hit.rule, buf));
     }
-    Out::Event { detections, correlation }
+    Out::Event {
+        detections,
+        correlation,
+    }
 }
 
 /// The calling thread's side: writes detections in order, feeds the
@@ -224,11 +227,16 @@ impl<'a> Hunter<'a> {
 
     pub fn accept(&mut self, out: Out) -> anyhow::Result<()> {
         match out {
-            Out::Event { detections, correlation } => {
+            Out::Event {
+                detections,
+                correlation,
+            } => {
                 self.tally.events += 1;
                 for (rule, bytes) in detections {
                     self.tally.hit(rule);
-                    self.writer.write_rendered(&bytes).context("writing detections")?;
+                    self.writer
+                        .write_rendered(&bytes)
+                        .context("writing detections")?;
                 }
                 correlation.into_iter().for_each(|c| self.engine.push(c));
             }
@@ -257,26 +265,41 @@ impl<'a> Hunter<'a> {
 
     /// Runs the correlations, writes their findings and the summary.
     pub fn finish(self) -> Outcome {
-        let Hunter { args, set, mut writer, problems, unread, engine, mut tally } = self;
+        let Hunter {
+            args,
+            set,
+            mut writer,
+            problems,
+            unread,
+            engine,
+            mut tally,
+        } = self;
         for finding in engine.finish() {
             let rule = &set.rules()[finding.rule as usize];
             if !rule.report {
                 continue;
             }
             tally.hit(finding.rule);
-            writer.write(&CorrelationRecord::new(rule, &finding)).context("writing detections")?;
+            writer
+                .write(&CorrelationRecord::new(rule, &finding))
+                .context("writing detections")?;
         }
         writer.finish()?;
         problems.finish().context("writing the --errors file")?;
         let summary = Summary::new(&tally, &set, &unread);
         if let Some(path) = &args.summary {
-            let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
             serde_json::to_writer_pretty(std::io::BufWriter::new(file), &summary)
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
         if !args.quiet {
             summary.print();
         }
-        Ok(if tally.files == 0 { exit::FAILED } else { exit::OK })
+        Ok(if tally.files == 0 {
+            exit::FAILED
+        } else {
+            exit::OK
+        })
     }
 }

@@ -345,7 +345,9 @@ pub struct CorrelationCondition {
 impl CorrelationCondition {
     /// Whether `value` satisfies every comparison.
     pub fn holds(&self, value: f64) -> bool {
-        self.comparisons.iter().all(|(op, limit)| op.holds(value, *limit))
+        self.comparisons
+            .iter()
+            .all(|(op, limit)| op.holds(value, *limit))
     }
 
     /// Whether the condition can only turn from false to true as a count
@@ -370,11 +372,5 @@ pub struct Filter {
     pub detection: Detection,
 }
 
-/// Which rules a filter applies to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FilterTargets {
-    /// Every rule with a matching log source (`rules: any`).
-    Any,
-    /// The rules with these ids or names.
-    Rules(Vec<String>),
-}
+/// Which rules a filter applies to: their ids, names or titles.
+pub type FilterTargets = Vec<String>;

@@ -53,8 +53,7 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
         return pattern == name;
     }
     let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last)
-    {
+    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last) {
         return false;
     }
     let mut rest = &name[first.len()..name.len() - last.len()];
@@ -208,13 +207,19 @@ impl Parser {
         } else {
             match quantity.parse::<u32>() {
                 Ok(n) if n > 0 => Quantity::AtLeast(n),
-                _ => return Err(format!("'{quantity} of': expected '1 of', 'all of' or 'N of'")),
+                _ => {
+                    return Err(format!(
+                        "'{quantity} of': expected '1 of', 'all of' or 'N of'"
+                    ));
+                }
             }
         };
         let target = match self.tokens.get(self.pos) {
             Some(Token::Word(w)) if w.eq_ignore_ascii_case("them") => OfTarget::Them,
             Some(Token::Word(w)) => OfTarget::Pattern(w.clone()),
-            _ => return Err("'of' must be followed by 'them' or a search identifier pattern".into()),
+            _ => {
+                return Err("'of' must be followed by 'them' or a search identifier pattern".into());
+            }
         };
         self.pos += 1;
         Ok(Condition::Of(quantity, target))
@@ -269,18 +274,27 @@ mod tests {
             ("a or b and c", Or(vec![s("a"), And(vec![s("b"), s("c")])])),
             ("not a and b", And(vec![Not(Box::new(s("a"))), s("b")])),
             ("not (a and b)", Not(Box::new(And(vec![s("a"), s("b")])))),
-            ("1 of selection_*", Of(Quantity::AtLeast(1), pat("selection_*"))),
+            (
+                "1 of selection_*",
+                Of(Quantity::AtLeast(1), pat("selection_*")),
+            ),
             ("all of them", Of(Quantity::All, OfTarget::Them)),
             ("2 of x*", Of(Quantity::AtLeast(2), pat("x*"))),
             (
                 "sel and not 1 of filter_*",
-                And(vec![s("sel"), Not(Box::new(Of(Quantity::AtLeast(1), pat("filter_*"))))]),
+                And(vec![
+                    s("sel"),
+                    Not(Box::new(Of(Quantity::AtLeast(1), pat("filter_*")))),
+                ]),
             ),
             ("((a))", s("a")),
             ("a AND b", And(vec![s("a"), s("b")])),
             (
                 "x and (y or (z and not w))",
-                And(vec![s("x"), Or(vec![s("y"), And(vec![s("z"), Not(Box::new(s("w")))])])]),
+                And(vec![
+                    s("x"),
+                    Or(vec![s("y"), And(vec![s("z"), Not(Box::new(s("w")))])]),
+                ]),
             ),
         ];
         for (text, want) in cases {
@@ -309,7 +323,12 @@ mod tests {
     #[test]
     fn check_and_patterns() {
         let names = ["selection", "filter_a", "filter_b", "_hidden"];
-        assert!(parse("selection and not 1 of filter_*").unwrap().check(&names).is_ok());
+        assert!(
+            parse("selection and not 1 of filter_*")
+                .unwrap()
+                .check(&names)
+                .is_ok()
+        );
         assert!(parse("selection and nope").unwrap().check(&names).is_err());
         assert!(parse("1 of x*").unwrap().check(&names).is_err());
         assert_eq!(

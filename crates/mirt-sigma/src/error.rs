@@ -131,9 +131,10 @@ impl Error {
             Error::Io { source, .. } => format!("cannot read: {source}"),
             Error::Yaml { message, .. } => format!("invalid YAML: {message}"),
             Error::Schema { schema, reason, .. } => format!("refused by {schema}: {reason}"),
-            Error::Invalid { reason, .. }
-            | Error::Unresolved { reason, .. } => reason.clone(),
-            Error::Unmapped { logsource, hint, .. } => {
+            Error::Invalid { reason, .. } | Error::Unresolved { reason, .. } => reason.clone(),
+            Error::Unmapped {
+                logsource, hint, ..
+            } => {
                 format!("no log-source mapping for {logsource}{hint}")
             }
             Error::Mapping { reason, .. } => format!("mapping: {reason}"),

@@ -103,7 +103,8 @@ impl Mapping {
                 .and_then(Node::as_seq)
                 .ok_or_else(|| err(doc.line, "no 'logsources' list".into()))?;
             for item in list {
-                let entry = parse_entry(item, product.clone(), &global).map_err(|(l, r)| err(l, r))?;
+                let entry =
+                    parse_entry(item, product.clone(), &global).map_err(|(l, r)| err(l, r))?;
                 mapping.entries.push(entry);
             }
             if let Some(name) = doc.get("name").and_then(Node::scalar_text) {
@@ -152,13 +153,21 @@ fn parse_entry(
     product: Option<String>,
     global: &BTreeMap<String, String>,
 ) -> std::result::Result<Entry, (u64, String)> {
-    let text = |k: &str| item.get(k).and_then(Node::scalar_text).map(|s| s.to_lowercase());
-    let mut sources = Vec::new();
-    for s in item.get("sources").and_then(Node::as_seq).unwrap_or_default() {
-        let channel = s
-            .get("channel")
+    let text = |k: &str| {
+        item.get(k)
             .and_then(Node::scalar_text)
-            .ok_or((s.line, "a source needs a 'channel' ('*' for any)".to_string()))?;
+            .map(|s| s.to_lowercase())
+    };
+    let mut sources = Vec::new();
+    for s in item
+        .get("sources")
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+    {
+        let channel = s.get("channel").and_then(Node::scalar_text).ok_or((
+            s.line,
+            "a source needs a 'channel' ('*' for any)".to_string(),
+        ))?;
         let event_ids = match s.get("event_ids") {
             None => Vec::new(),
             Some(ids) => ids
@@ -182,7 +191,10 @@ fn parse_entry(
     }
     let unsupported = item.get("unsupported").and_then(Node::scalar_text);
     if sources.is_empty() && unsupported.is_none() {
-        return Err((item.line, "an entry needs 'sources' or 'unsupported'".into()));
+        return Err((
+            item.line,
+            "an entry needs 'sources' or 'unsupported'".into(),
+        ));
     }
     Ok(Entry {
         product,
@@ -197,9 +209,10 @@ fn string_map(node: Option<&Node>) -> std::result::Result<BTreeMap<String, Strin
     let Some(node) = node else {
         return Ok(BTreeMap::new());
     };
-    let entries = node
-        .as_map()
-        .ok_or((node.line, "'fields' must map Sigma names to event names".to_string()))?;
+    let entries = node.as_map().ok_or((
+        node.line,
+        "'fields' must map Sigma names to event names".to_string(),
+    ))?;
     Ok(entries
         .iter()
         .filter_map(|(k, v)| Some((k.scalar_text()?, v.scalar_text()?)))
@@ -223,19 +236,29 @@ mod tests {
     fn builtin_windows_mapping_resolves_the_taxonomy() {
         let m = Mapping::builtin();
         assert_eq!(m.names(), ["windows"]);
-        let pc = m.resolve(&ls(Some("windows"), Some("process_creation"), None)).unwrap();
+        let pc = m
+            .resolve(&ls(Some("windows"), Some("process_creation"), None))
+            .unwrap();
         assert_eq!(pc.len(), 2);
         assert_eq!(pc[0].event_ids, vec![1]);
         assert_eq!(pc[1].field("Image"), "NewProcessName");
         assert_eq!(pc[1].field("CommandLine"), "CommandLine");
         assert_eq!(pc[0].field("Execution_ProcessID"), "ProcessID");
-        let sec = m.resolve(&ls(Some("windows"), None, Some("security"))).unwrap();
+        let sec = m
+            .resolve(&ls(Some("windows"), None, Some("security")))
+            .unwrap();
         assert_eq!(sec[0].channel.as_deref(), Some("Security"));
         let any = m.resolve(&ls(Some("windows"), None, None)).unwrap();
         assert_eq!(any[0].channel, None);
-        let etw = m.resolve(&ls(Some("windows"), Some("file_access"), None)).unwrap_err();
+        let etw = m
+            .resolve(&ls(Some("windows"), Some("file_access"), None))
+            .unwrap_err();
         assert!(etw.contains("ETW"), "{etw}");
-        assert_eq!(m.resolve(&ls(Some("linux"), Some("process_creation"), None)).unwrap_err(), "");
+        assert_eq!(
+            m.resolve(&ls(Some("linux"), Some("process_creation"), None))
+                .unwrap_err(),
+            ""
+        );
         assert!(m.resolve(&ls(None, None, Some("security"))).is_ok());
     }
 
@@ -244,9 +267,12 @@ mod tests {
         let mut m = Mapping::builtin();
         let extra = "product: windows\nlogsources:\n  - service: security\n    sources: [{channel: MySecurity}]\n";
         m.extend(Mapping::from_yaml(extra, Path::new("x.yml")).unwrap());
-        let sec = m.resolve(&ls(Some("windows"), None, Some("security"))).unwrap();
+        let sec = m
+            .resolve(&ls(Some("windows"), None, Some("security")))
+            .unwrap();
         assert_eq!(sec[0].channel.as_deref(), Some("MySecurity"));
-        let bad = Mapping::from_yaml("logsources:\n  - service: x\n", Path::new("b.yml")).unwrap_err();
+        let bad =
+            Mapping::from_yaml("logsources:\n  - service: x\n", Path::new("b.yml")).unwrap_err();
         assert!(bad.to_string().contains("sources"), "{bad}");
     }
 }

@@ -242,7 +242,11 @@ pub fn check_chain(mods: &[Modifier]) -> Result<(), String> {
     if has(Cidr) && mods.iter().any(|m| !matches!(m, Cidr | All | Neq)) {
         return Err("'cidr' can only be combined with 'neq'".into());
     }
-    if has(FieldRef) && mods.iter().any(|m| m.is_encoding() || matches!(m, Windash | Expand)) {
+    if has(FieldRef)
+        && mods
+            .iter()
+            .any(|m| m.is_encoding() || matches!(m, Windash | Expand))
+    {
         return Err("'fieldref' names a field; it cannot be encoded or expanded".into());
     }
     if let (Some(b), Some(u)) = (

@@ -139,7 +139,9 @@ impl RuleSetBuilder {
             let walker = walkdir::WalkDir::new(path).sort_by_file_name();
             for entry in walker {
                 match entry {
-                    Ok(e) if e.file_type().is_file() && is_rule_file(e.path()) => self.read(e.path()),
+                    Ok(e) if e.file_type().is_file() && is_rule_file(e.path()) => {
+                        self.read(e.path())
+                    }
                     Ok(_) => {}
                     Err(err) => {
                         let p = err.path().unwrap_or(path).to_path_buf();
@@ -223,10 +225,17 @@ pub struct RuleSet {
 }
 
 fn assemble(b: &RuleSetBuilder, docs: Docs, mut skipped: Vec<Skipped>) -> RuleSet {
-    let Docs { rules, correlations, filters } = docs;
+    let Docs {
+        rules,
+        correlations,
+        filters,
+    } = docs;
     let mut rules = dedupe(rules, &mut skipped);
     // Correlation references decide which rules must stay loaded.
-    let referenced: BTreeSet<String> = correlations.iter().flat_map(|(_, _, c)| c.rules.iter().cloned()).collect();
+    let referenced: BTreeSet<String> = correlations
+        .iter()
+        .flat_map(|(_, _, c)| c.rules.iter().cloned())
+        .collect();
     rules.retain(|(path, line, r)| {
         let keep = referenced_by(&r.meta, &referenced) || selected(b, &r.meta);
         if !keep {
@@ -250,7 +259,9 @@ fn assemble(b: &RuleSetBuilder, docs: Docs, mut skipped: Vec<Skipped>) -> RuleSe
         .collect();
     let mut infos = Vec::new();
     let mut variants = Vec::new();
-    for ((path, line, rule), (result, filters)) in rules.into_iter().zip(compiled.into_iter().zip(applied)) {
+    for ((path, line, rule), (result, filters)) in
+        rules.into_iter().zip(compiled.into_iter().zip(applied))
+    {
         let index = infos.len() as u32;
         match result {
             Ok(vs) => {
@@ -268,10 +279,14 @@ fn assemble(b: &RuleSetBuilder, docs: Docs, mut skipped: Vec<Skipped>) -> RuleSe
                     filters,
                 });
             }
-            Err(e) => skipped.push(Skipped::from_error(&compile_error(e, &path, line, &rule.logsource), Some(&rule.meta))),
+            Err(e) => skipped.push(Skipped::from_error(
+                &compile_error(e, &path, line, &rule.logsource),
+                Some(&rule.meta),
+            )),
         }
     }
-    let compiled_correlations = crate::correlation::resolve(correlations, &mut infos, &mut skipped, |c| selected(b, c));
+    let compiled_correlations =
+        crate::correlation::resolve(correlations, &mut infos, &mut skipped, |c| selected(b, c));
     mark_generated(&mut infos, &compiled_correlations);
     RuleSet {
         rules: infos,
@@ -299,7 +314,10 @@ fn compile_error(e: CompileError, path: &Path, line: u64, ls: &LogSource) -> Err
 }
 
 /// Later rules with an id seen before are skipped.
-fn dedupe(rules: Vec<(PathBuf, u64, Rule)>, skipped: &mut Vec<Skipped>) -> Vec<(PathBuf, u64, Rule)> {
+fn dedupe(
+    rules: Vec<(PathBuf, u64, Rule)>,
+    skipped: &mut Vec<Skipped>,
+) -> Vec<(PathBuf, u64, Rule)> {
     let mut first: HashMap<String, PathBuf> = HashMap::new();
     let mut out = Vec::with_capacity(rules.len());
     for (path, line, rule) in rules {
@@ -311,7 +329,10 @@ fn dedupe(rules: Vec<(PathBuf, u64, Rule)>, skipped: &mut Vec<Skipped>) -> Vec<(
                     id: Some(id.clone()),
                     title: Some(rule.meta.title.clone()),
                     class: "invalid",
-                    reason: format!("duplicate rule id {id} (first loaded from {})", prev.display()),
+                    reason: format!(
+                        "duplicate rule id {id} (first loaded from {})",
+                        prev.display()
+                    ),
                 });
                 continue;
             }
@@ -323,21 +344,28 @@ fn dedupe(rules: Vec<(PathBuf, u64, Rule)>, skipped: &mut Vec<Skipped>) -> Vec<(
 }
 
 fn referenced_by(meta: &Meta, refs: &BTreeSet<String>) -> bool {
-    meta.id.as_ref().is_some_and(|id| refs.contains(id)) || meta.name.as_ref().is_some_and(|n| refs.contains(n))
+    meta.id.as_ref().is_some_and(|id| refs.contains(id))
+        || meta.name.as_ref().is_some_and(|n| refs.contains(n))
 }
 
 fn selected(b: &RuleSetBuilder, meta: &Meta) -> bool {
-    let level_ok = b.min_level.is_none_or(|min| meta.level.unwrap_or(Severity::Informational) >= min);
+    let level_ok = b
+        .min_level
+        .is_none_or(|min| meta.level.unwrap_or(Severity::Informational) >= min);
     let status = meta.status.unwrap_or(Status::Experimental);
     let status_ok = b.statuses.as_ref().is_none_or(|s| s.contains(&status));
     level_ok && status_ok
 }
 
 fn excluded(path: &Path, line: u64, meta: &Meta, b: &RuleSetBuilder) -> Skipped {
-    let level = meta.level.map_or("no level".to_string(), |l| format!("level {l}"));
+    let level = meta
+        .level
+        .map_or("no level".to_string(), |l| format!("level {l}"));
     let status = meta.status.map_or("no status", Status::as_str);
     let why = match (&b.min_level, &b.statuses) {
-        (Some(min), _) if meta.level.unwrap_or(Severity::Informational) < *min => format!("{level} is below --min-level {min}"),
+        (Some(min), _) if meta.level.unwrap_or(Severity::Informational) < *min => {
+            format!("{level} is below --min-level {min}")
+        }
         _ => format!("status {status} is not among --status"),
     };
     Skipped {

@@ -110,7 +110,10 @@ fn check(schema: &Value, value: &Value, at: &str) -> Result<(), SchemaViolation>
     if let Some(Value::Array(options)) = schema.get("enum")
         && !options.contains(value)
     {
-        return fail(at, format!("must be one of {}", Value::Array(options.clone())));
+        return fail(
+            at,
+            format!("must be one of {}", Value::Array(options.clone())),
+        );
     }
     match value {
         Value::String(s) => check_string(schema, s, at)?,
@@ -143,7 +146,11 @@ fn check_type(t: &Value, value: &Value, at: &str) -> Result<(), SchemaViolation>
     } else {
         fail(
             at,
-            format!("{} is not of type {}", describe(value), allowed.join(" or ")),
+            format!(
+                "{} is not of type {}",
+                describe(value),
+                allowed.join(" or ")
+            ),
         )
     }
 }
@@ -190,7 +197,11 @@ fn pattern_regex(pattern: &str) -> Option<Regex> {
         .clone()
 }
 
-fn check_array(schema: &Map<String, Value>, items: &[Value], at: &str) -> Result<(), SchemaViolation> {
+fn check_array(
+    schema: &Map<String, Value>,
+    items: &[Value],
+    at: &str,
+) -> Result<(), SchemaViolation> {
     let n = items.len() as u64;
     if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
         && n < min
@@ -205,7 +216,10 @@ fn check_array(schema: &Map<String, Value>, items: &[Value], at: &str) -> Result
     if schema.get("uniqueItems") == Some(&Value::Bool(true)) {
         for (i, item) in items.iter().enumerate() {
             if items[..i].contains(item) {
-                return fail(&format!("{at}/{i}"), format!("duplicate item {}", describe(item)));
+                return fail(
+                    &format!("{at}/{i}"),
+                    format!("duplicate item {}", describe(item)),
+                );
             }
         }
     }
@@ -217,7 +231,11 @@ fn check_array(schema: &Map<String, Value>, items: &[Value], at: &str) -> Result
     Ok(())
 }
 
-fn check_object(schema: &Map<String, Value>, map: &Map<String, Value>, at: &str) -> Result<(), SchemaViolation> {
+fn check_object(
+    schema: &Map<String, Value>,
+    map: &Map<String, Value>,
+    at: &str,
+) -> Result<(), SchemaViolation> {
     if let Some(Value::Array(required)) = schema.get("required") {
         for key in required.iter().filter_map(Value::as_str) {
             if !map.contains_key(key) {
@@ -254,7 +272,11 @@ fn check_number(schema: &Map<String, Value>, n: f64, at: &str) -> Result<(), Sch
     Ok(())
 }
 
-fn check_combinators(schema: &Map<String, Value>, value: &Value, at: &str) -> Result<(), SchemaViolation> {
+fn check_combinators(
+    schema: &Map<String, Value>,
+    value: &Value,
+    at: &str,
+) -> Result<(), SchemaViolation> {
     if let Some(Value::Array(all)) = schema.get("allOf") {
         for sub in all {
             check(sub, value, at)?;
@@ -318,7 +340,11 @@ mod tests {
 
     #[test]
     fn the_shipped_schemas_parse() {
-        for kind in [SchemaKind::Rule, SchemaKind::Correlation, SchemaKind::Filter] {
+        for kind in [
+            SchemaKind::Rule,
+            SchemaKind::Correlation,
+            SchemaKind::Filter,
+        ] {
             assert!(kind.schema().is_object(), "{}", kind.file_name());
         }
     }
@@ -331,15 +357,87 @@ mod tests {
         };
         let cases: Vec<(&str, Value, Option<&str>)> = vec![
             ("minimal rule", base(), None),
-            ("missing title", { let mut d = base(); d.as_object_mut().unwrap().remove("title"); d }, Some("\"title\" is missing")),
-            ("bad level", { let mut d = base(); d["level"] = json!("severe"); d }, Some("/level")),
-            ("bad date", { let mut d = base(); d["date"] = json!("2024/01/02"); d }, Some("does not match the pattern")),
-            ("bad tag", { let mut d = base(); d["tags"] = json!(["Attack T1000"]); d }, Some("/tags/0")),
-            ("duplicate tag", { let mut d = base(); d["tags"] = json!(["attack.t1", "attack.t1"]); d }, Some("duplicate")),
-            ("condition not a string", { let mut d = base(); d["detection"]["condition"] = json!(1); d }, Some("/detection/condition")),
-            ("selection a bare string", { let mut d = base(); d["detection"]["sel"] = json!("x"); d }, Some("/detection/sel")),
-            ("title too long", { let mut d = base(); d["title"] = json!("x".repeat(257)); d }, Some("longer than 256")),
-            ("id need not be a uuid", { let mut d = base(); d["id"] = json!("my-rule"); d }, None),
+            (
+                "missing title",
+                {
+                    let mut d = base();
+                    d.as_object_mut().unwrap().remove("title");
+                    d
+                },
+                Some("\"title\" is missing"),
+            ),
+            (
+                "bad level",
+                {
+                    let mut d = base();
+                    d["level"] = json!("severe");
+                    d
+                },
+                Some("/level"),
+            ),
+            (
+                "bad date",
+                {
+                    let mut d = base();
+                    d["date"] = json!("2024/01/02");
+                    d
+                },
+                Some("does not match the pattern"),
+            ),
+            (
+                "bad tag",
+                {
+                    let mut d = base();
+                    d["tags"] = json!(["Attack T1000"]);
+                    d
+                },
+                Some("/tags/0"),
+            ),
+            (
+                "duplicate tag",
+                {
+                    let mut d = base();
+                    d["tags"] = json!(["attack.t1", "attack.t1"]);
+                    d
+                },
+                Some("duplicate"),
+            ),
+            (
+                "condition not a string",
+                {
+                    let mut d = base();
+                    d["detection"]["condition"] = json!(1);
+                    d
+                },
+                Some("/detection/condition"),
+            ),
+            (
+                "selection a bare string",
+                {
+                    let mut d = base();
+                    d["detection"]["sel"] = json!("x");
+                    d
+                },
+                Some("/detection/sel"),
+            ),
+            (
+                "title too long",
+                {
+                    let mut d = base();
+                    d["title"] = json!("x".repeat(257));
+                    d
+                },
+                Some("longer than 256"),
+            ),
+            (
+                "id need not be a uuid",
+                {
+                    let mut d = base();
+                    d["id"] = json!("my-rule");
+                    d
+                },
+                None,
+            ),
         ];
         for (name, doc, want) in cases {
             let got = validate(SchemaKind::Rule, &doc);

@@ -42,7 +42,11 @@ impl RuleSet {
 
     /// Counts of what was loaded.
     pub fn stats(&self) -> RuleSetStats {
-        let detection = self.rules.iter().filter(|r| r.kind == crate::RuleKind::Detection).count();
+        let detection = self
+            .rules
+            .iter()
+            .filter(|r| r.kind == crate::RuleKind::Detection)
+            .count();
         RuleSetStats {
             detection_rules: detection,
             correlation_rules: self.rules.len() - detection,
@@ -79,14 +83,18 @@ impl RuleSet {
 
     /// Whether any loaded correlation uses the rule of `hit`.
     pub fn feeds_correlation(&self, hit: &Hit) -> bool {
-        self.correlations.iter().any(|c| c.inputs.contains(&RuleRef::Rule(hit.rule)))
+        self.correlations
+            .iter()
+            .any(|c| c.inputs.contains(&RuleRef::Rule(hit.rule)))
     }
 
     /// What `event`, matched by `hit`, contributes to each correlation
     /// that uses the rule: the group-by values and the value field, read
     /// through the rule's field mapping and the correlation's aliases.
     pub fn correlation_inputs(&self, event: &Event, hit: &Hit) -> Vec<CorrelationInput> {
-        let Some(time) = event.timestamp else { return Vec::new() };
+        let Some(time) = event.timestamp else {
+            return Vec::new();
+        };
         let source = &self.matcher.variants[hit.variant as usize].source;
         let read = |name: &str| -> Option<CompactString> {
             let v = matcher::field_value(event, source.field(name))?;
@@ -105,15 +113,19 @@ impl RuleSet {
                 .filter(|(_, r)| **r == RuleRef::Rule(hit.rule))
                 .map(|(p, _)| p as u8)
                 .collect();
-            let Some(&first) = positions.first() else { continue };
+            let Some(&first) = positions.first() else {
+                continue;
+            };
             let group = c
                 .group_by
                 .iter()
                 .map(|g| read(c.group_field(g, first as usize)))
                 .collect();
             let value = c.condition.as_ref().and_then(|cond| {
-                let parts: Vec<CompactString> = cond.fields.iter().filter_map(|f| read(f)).collect();
-                (!parts.is_empty() && parts.len() == cond.fields.len()).then(|| parts.join("\u{1f}").into())
+                let parts: Vec<CompactString> =
+                    cond.fields.iter().filter_map(|f| read(f)).collect();
+                (!parts.is_empty() && parts.len() == cond.fields.len())
+                    .then(|| parts.join("\u{1f}").into())
             });
             out.push(CorrelationInput {
                 correlation: ci as u32,

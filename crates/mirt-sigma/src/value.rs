@@ -186,7 +186,10 @@ mod tests {
             (r"a\\\*", vec![lit(r"a\*")]),
             (r"\\\\", vec![lit(r"\\")]),
             (r"\\\", vec![lit(r"\\")]),
-            ("*evil?.exe", vec![Piece::Any, lit("evil"), Piece::One, lit(".exe")]),
+            (
+                "*evil?.exe",
+                vec![Piece::Any, lit("evil"), Piece::One, lit(".exe")],
+            ),
             ("%name%", vec![lit("%name%")]),
             ("", vec![]),
         ];

@@ -17,10 +17,16 @@ use std::path::PathBuf;
 
 #[test]
 fn every_regression_sample_fires_its_rule_as_expected() {
-    let Some(corpus) = common::corpus() else { return };
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
     let root = corpus.join("sigma/sigmahq");
     let expected = std::fs::read_to_string(root.join("regression/EXPECTED.tsv")).unwrap();
-    let rows: Vec<Vec<&str>> = expected.lines().skip(1).map(|l| l.split('\t').collect()).collect();
+    let rows: Vec<Vec<&str>> = expected
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').collect())
+        .collect();
     assert_eq!(rows.len(), 96);
     let mut builder = RuleSetBuilder::new(Mapping::builtin());
     for row in &rows {
@@ -56,7 +62,12 @@ fn every_regression_sample_fires_its_rule_as_expected() {
             failures.push(format!("{id} ({}): expected {want:?}, got {got}", row[1]));
         }
     }
-    assert!(failures.is_empty(), "{} of 96 failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of 96 failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// Rows whose listed count is a floor: (rule id, the count the rule's text
@@ -78,7 +89,11 @@ const RULE_TEXT_COUNT: &[(&str, &str, &str)] = &[
 
 #[test]
 fn rule_text_counts_name_their_reason() {
-    assert!(RULE_TEXT_COUNT.iter().all(|(_, n, why)| n.parse::<usize>().is_ok() && !why.is_empty()));
+    assert!(
+        RULE_TEXT_COUNT
+            .iter()
+            .all(|(_, n, why)| n.parse::<usize>().is_ok() && !why.is_empty())
+    );
 }
 
 fn count_hits(set: &mirt_sigma::RuleSet, rule: u32, sample: PathBuf) -> usize {
@@ -93,9 +108,13 @@ fn count_hits(set: &mirt_sigma::RuleSet, rule: u32, sample: PathBuf) -> usize {
 
 #[test]
 fn at_least_98_percent_of_the_windows_rules_load() {
-    let Some(corpus) = common::corpus() else { return };
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
     let dir = corpus.join("sigma/sigmahq/rules/windows");
-    let set = RuleSetBuilder::new(Mapping::builtin()).add_path(&dir).build();
+    let set = RuleSetBuilder::new(Mapping::builtin())
+        .add_path(&dir)
+        .build();
     let loaded = set.rules().len();
     let failed: Vec<_> = set.skipped().iter().filter(|s| s.is_failure()).collect();
     for s in &failed {

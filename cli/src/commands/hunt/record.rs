@@ -84,7 +84,10 @@ pub struct CorrelationRecord<'a> {
     pub events: &'a [EventRef],
 }
 
-fn ser_time<S: serde::Serializer>(t: &Option<mirt_core::Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+fn ser_time<S: serde::Serializer>(
+    t: &Option<mirt_core::Timestamp>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     match t {
         Some(t) => s.collect_str(&Rfc3339(*t)),
         None => s.serialize_none(),
@@ -99,7 +102,11 @@ impl<'a> CorrelationRecord<'a> {
             correlation: f.kind.as_str(),
             timestamp: Some(f.first),
             end: Some(f.last),
-            group: f.group.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect(),
+            group: f
+                .group
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_deref()))
+                .collect(),
             value: f.value,
             value_of: f.value_of.as_deref(),
             event_count: f.event_count,
@@ -109,7 +116,15 @@ impl<'a> CorrelationRecord<'a> {
 }
 
 const COLUMNS: &[&str] = &[
-    "timestamp", "level", "title", "computer", "channel", "event_id", "record_id", "details", "rule_id",
+    "timestamp",
+    "level",
+    "title",
+    "computer",
+    "channel",
+    "event_id",
+    "record_id",
+    "details",
+    "rule_id",
 ];
 const WIDTHS: &[usize] = &[27, 13, 44, 18, 24, 6, 9, 70, 36];
 
@@ -121,7 +136,12 @@ impl Tabular for DetectionRecord<'_> {
     const COLUMNS: &'static [&'static str] = COLUMNS;
     const WIDTHS: &'static [usize] = WIDTHS;
     fn cells(&self) -> Vec<String> {
-        let details = self.matched.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        let details = self
+            .matched
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
         vec![
             opt(self.timestamp.map(Rfc3339)),
             self.rule.level.to_string(),
@@ -155,7 +175,10 @@ impl Tabular for CorrelationRecord<'_> {
             opt(first.and_then(|e| e.channel.as_deref())),
             String::new(),
             String::new(),
-            format!("{} {}: {} events; {group}", self.correlation, self.value, self.event_count),
+            format!(
+                "{} {}: {} events; {group}",
+                self.correlation, self.value, self.event_count
+            ),
             opt(self.rule.rule_id),
         ]
     }
@@ -167,10 +190,15 @@ mod tests {
 
     #[test]
     fn attack_tags_become_technique_ids() {
-        let tags: Vec<String> = ["attack.execution", "attack.t1059.001", "attack.t1027", "cve.2021-1"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let tags: Vec<String> = [
+            "attack.execution",
+            "attack.t1059.001",
+            "attack.t1027",
+            "cve.2021-1",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         assert_eq!(attack_ids(&tags), vec!["T1059.001", "T1027"]);
     }
 }

@@ -60,7 +60,10 @@ impl From<StatusArg> for Status {
 pub fn load(args: &Args) -> anyhow::Result<RuleSet> {
     let mut mapping = Mapping::builtin();
     for path in &args.mapping {
-        mapping.extend(Mapping::load(path).with_context(|| format!("cannot use the mapping {}", path.display()))?);
+        mapping.extend(
+            Mapping::load(path)
+                .with_context(|| format!("cannot use the mapping {}", path.display()))?,
+        );
     }
     let mut builder = RuleSetBuilder::new(mapping);
     if let Some(path) = &args.placeholders {
@@ -82,7 +85,10 @@ pub fn load(args: &Args) -> anyhow::Result<RuleSet> {
     }
     for path in &args.rules {
         if !path.exists() {
-            anyhow::bail!("cannot read rules from {}: no such file or folder", path.display());
+            anyhow::bail!(
+                "cannot read rules from {}: no such file or folder",
+                path.display()
+            );
         }
         builder.add_path(path);
     }
@@ -94,8 +100,10 @@ pub fn load(args: &Args) -> anyhow::Result<RuleSet> {
 }
 
 fn read_placeholders(path: &std::path::Path) -> anyhow::Result<Placeholders> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let docs = mirt_sigma::yaml::load_documents(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let docs = mirt_sigma::yaml::load_documents(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let mut out = Placeholders::new();
     for (k, v) in docs.first().and_then(|d| d.as_map()).unwrap_or_default() {
         let name = k.scalar_text().unwrap_or_default();

@@ -64,7 +64,12 @@ impl<'a> Summary<'a> {
                 }
             })
             .collect();
-        by_rule.sort_by(|a, b| b.level.cmp(&a.level).then(b.count.cmp(&a.count)).then(a.title.cmp(b.title)));
+        by_rule.sort_by(|a, b| {
+            b.level
+                .cmp(&a.level)
+                .then(b.count.cmp(&a.count))
+                .then(a.title.cmp(b.title))
+        });
         let mut by_level = BTreeMap::new();
         for r in &by_rule {
             *by_level.entry(r.level).or_default() += r.count;
@@ -107,8 +112,16 @@ impl<'a> Summary<'a> {
             .rev()
             .filter_map(|l| self.by_level.get(l).map(|n| format!("{n} {l}")))
             .collect();
-        let levels = if levels.is_empty() { "none".to_string() } else { levels.join(", ") };
-        eprintln!("{} {} ({levels})", style::bold("detections:"), self.detections);
+        let levels = if levels.is_empty() {
+            "none".to_string()
+        } else {
+            levels.join(", ")
+        };
+        eprintln!(
+            "{} {} ({levels})",
+            style::bold("detections:"),
+            self.detections
+        );
         for r in &self.by_rule {
             eprintln!("  {:>7}  {:<13} {}", r.count, r.level.as_str(), r.title);
         }

@@ -6,7 +6,7 @@ pub(crate) mod program;
 pub(crate) mod rule;
 pub(crate) mod transform;
 
-use crate::ast::{Detection, Filter, FilterTargets, LogSource, Rule, Search};
+use crate::ast::{Detection, Filter, LogSource, Rule, Search};
 use crate::condition::{Condition, OfTarget};
 use crate::mapping::{Mapping, Source};
 pub use rule::Placeholders;
@@ -41,7 +41,9 @@ pub(crate) fn compile_rule(
     mapping: &Mapping,
     placeholders: &Placeholders,
 ) -> Result<Vec<Variant>, CompileError> {
-    let sources = mapping.resolve(&rule.logsource).map_err(CompileError::Unmapped)?;
+    let sources = mapping
+        .resolve(&rule.logsource)
+        .map_err(CompileError::Unmapped)?;
     let mut variants = Vec::new();
     let mut excluded = Vec::new();
     for source in sources {
@@ -51,7 +53,12 @@ pub(crate) fn compile_rule(
         let event_ids: Vec<u32> = match (&required, source.event_ids.is_empty()) {
             (None, _) => source.event_ids.clone(),
             (Some(req), true) => req.iter().copied().collect(),
-            (Some(req), false) => source.event_ids.iter().copied().filter(|e| req.contains(e)).collect(),
+            (Some(req), false) => source
+                .event_ids
+                .iter()
+                .copied()
+                .filter(|e| req.contains(e))
+                .collect(),
         };
         if event_ids.is_empty() && required.is_some() {
             excluded.push(source.channel.clone().unwrap_or_else(|| "*".into()));
@@ -80,20 +87,19 @@ pub(crate) fn compile_rule(
 
 /// Whether `filter` applies to `rule` (by reference and log source).
 pub(crate) fn filter_applies(filter: &Filter, rule: &Rule) -> bool {
-    let targeted = match &filter.rules {
-        FilterTargets::Any => true,
-        FilterTargets::Rules(refs) => refs.iter().any(|r| {
-            rule.meta.id.as_deref() == Some(r.as_str())
-                || rule.meta.name.as_deref() == Some(r.as_str())
-                || rule.meta.title == *r
-        }),
-    };
+    let targeted = filter.rules.iter().any(|r| {
+        rule.meta.id.as_deref() == Some(r.as_str())
+            || rule.meta.name.as_deref() == Some(r.as_str())
+            || rule.meta.title == *r
+    });
     targeted && logsource_within(&rule.logsource, &filter.logsource)
 }
 
 fn logsource_within(rule: &LogSource, filter: &LogSource) -> bool {
     let ok = |f: &Option<String>, r: &Option<String>| f.is_none() || f == r;
-    ok(&filter.category, &rule.category) && ok(&filter.product, &rule.product) && ok(&filter.service, &rule.service)
+    ok(&filter.category, &rule.category)
+        && ok(&filter.product, &rule.product)
+        && ok(&filter.service, &rule.service)
 }
 
 /// Adds the filter's searches to the rule under private names and ANDs its
@@ -114,7 +120,9 @@ pub(crate) fn apply_filter(detection: &mut Detection, filter: &Filter, n: usize)
 fn rename(c: &mut Condition, prefix: &str) {
     match c {
         Condition::Search(s) => *s = format!("{prefix}{s}"),
-        Condition::And(items) | Condition::Or(items) => items.iter_mut().for_each(|i| rename(i, prefix)),
+        Condition::And(items) | Condition::Or(items) => {
+            items.iter_mut().for_each(|i| rename(i, prefix))
+        }
         Condition::Not(inner) => rename(inner, prefix),
         Condition::Of(_, target) => {
             *target = match target {
@@ -124,4 +132,3 @@ fn rename(c: &mut Condition, prefix: &str) {
         }
     }
 }
-

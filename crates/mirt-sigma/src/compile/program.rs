@@ -134,7 +134,9 @@ impl<F, L> Check<F, L> {
                                 Pattern::Literal(l) => Pattern::Literal(lit(l)),
                                 Pattern::Empty => Pattern::Empty,
                                 Pattern::Present => Pattern::Present,
-                                Pattern::Regex(re, req) => Pattern::Regex(re.clone(), req.as_ref().map(&mut lit)),
+                                Pattern::Regex(re, req) => {
+                                    Pattern::Regex(re.clone(), req.as_ref().map(&mut lit))
+                                }
                             })
                             .collect()
                     })
@@ -142,7 +144,13 @@ impl<F, L> Check<F, L> {
                 all: *all,
                 neq: *neq,
             },
-            Check::Compare { part, cmp, values, all, neq } => Check::Compare {
+            Check::Compare {
+                part,
+                cmp,
+                values,
+                all,
+                neq,
+            } => Check::Compare {
                 part: *part,
                 cmp: *cmp,
                 values: values.clone(),
@@ -158,7 +166,13 @@ impl<F, L> Check<F, L> {
                 all: *all,
                 neq: *neq,
             },
-            Check::FieldRef { others, pos, cased, all, neq } => Check::FieldRef {
+            Check::FieldRef {
+                others,
+                pos,
+                cased,
+                all,
+                neq,
+            } => Check::FieldRef {
                 others: others.iter().map(&mut field).collect(),
                 pos: *pos,
                 cased: *cased,
@@ -178,7 +192,10 @@ impl Expr {
                 if items.iter().any(|e| matches!(e, Expr::Const(false))) {
                     return Expr::Const(false);
                 }
-                let mut rest: Vec<Expr> = items.into_iter().filter(|e| !matches!(e, Expr::Const(true))).collect();
+                let mut rest: Vec<Expr> = items
+                    .into_iter()
+                    .filter(|e| !matches!(e, Expr::Const(true)))
+                    .collect();
                 match rest.len() {
                     0 => Expr::Const(true),
                     1 => rest.remove(0),
@@ -190,7 +207,10 @@ impl Expr {
                 if items.iter().any(|e| matches!(e, Expr::Const(true))) {
                     return Expr::Const(true);
                 }
-                let mut rest: Vec<Expr> = items.into_iter().filter(|e| !matches!(e, Expr::Const(false))).collect();
+                let mut rest: Vec<Expr> = items
+                    .into_iter()
+                    .filter(|e| !matches!(e, Expr::Const(false)))
+                    .collect();
                 match rest.len() {
                     0 => Expr::Const(false),
                     1 => rest.remove(0),

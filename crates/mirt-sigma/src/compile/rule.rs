@@ -52,8 +52,18 @@ impl Compiler<'_> {
     fn condition(&mut self, cond: &Condition) -> Result<Expr, (u64, String)> {
         Ok(match cond {
             Condition::Search(name) => self.search(name)?,
-            Condition::And(items) => Expr::And(items.iter().map(|c| self.condition(c)).collect::<Result<_, _>>()?),
-            Condition::Or(items) => Expr::Or(items.iter().map(|c| self.condition(c)).collect::<Result<_, _>>()?),
+            Condition::And(items) => Expr::And(
+                items
+                    .iter()
+                    .map(|c| self.condition(c))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Condition::Or(items) => Expr::Or(
+                items
+                    .iter()
+                    .map(|c| self.condition(c))
+                    .collect::<Result<_, _>>()?,
+            ),
             Condition::Not(inner) => Expr::Not(Box::new(self.condition(inner)?)),
             Condition::Of(quantity, target) => {
                 let names: Vec<String> = target
@@ -61,7 +71,10 @@ impl Compiler<'_> {
                     .into_iter()
                     .map(String::from)
                     .collect();
-                let items = names.iter().map(|n| self.search(n)).collect::<Result<Vec<_>, _>>()?;
+                let items = names
+                    .iter()
+                    .map(|n| self.search(n))
+                    .collect::<Result<Vec<_>, _>>()?;
                 match quantity {
                     Quantity::All => Expr::And(items),
                     Quantity::AtLeast(n) => Expr::AtLeast(*n, items),
@@ -82,7 +95,11 @@ impl Compiler<'_> {
             Search::Selections(selections) => {
                 let mut alternatives = Vec::new();
                 for sel in selections {
-                    let tests = sel.tests.iter().map(|t| self.field_test(t)).collect::<Result<Vec<_>, _>>()?;
+                    let tests = sel
+                        .tests
+                        .iter()
+                        .map(|t| self.field_test(t))
+                        .collect::<Result<Vec<_>, _>>()?;
                     alternatives.push(Expr::And(tests));
                 }
                 Expr::Or(alternatives)
@@ -93,7 +110,14 @@ impl Compiler<'_> {
                     .map(|v| strings(v, &[], self.placeholders, Pos::Contains, true))
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|e| (0, format!("keywords '{name}': {e}")))?;
-                self.push(Target::Keywords, Check::Strings { groups, all: false, neq: false })
+                self.push(
+                    Target::Keywords,
+                    Check::Strings {
+                        groups,
+                        all: false,
+                        neq: false,
+                    },
+                )
             }
         };
         self.searches.insert(name.to_string(), expr.clone());
@@ -127,16 +151,27 @@ fn field_key(t: &FieldTest) -> String {
     key
 }
 
-fn build_check(t: &FieldTest, source: &Source, ph: &Placeholders) -> Result<Check<String, Lit>, String> {
+fn build_check(
+    t: &FieldTest,
+    source: &Source,
+    ph: &Placeholders,
+) -> Result<Check<String, Lit>, String> {
     let mods = &t.modifiers;
     let has = |m| mods.contains(&m);
     let all = has(Modifier::All);
     let neq = has(Modifier::Neq);
     if has(Modifier::Exists) {
-        return Ok(Check::Exists(matches!(t.values.as_slice(), [SigmaValue::Bool(true)])));
+        return Ok(Check::Exists(matches!(
+            t.values.as_slice(),
+            [SigmaValue::Bool(true)]
+        )));
     }
     if matches!(t.values.as_slice(), [SigmaValue::Null]) {
-        return Ok(if neq { Check::Exists(true) } else { Check::Null });
+        return Ok(if neq {
+            Check::Exists(true)
+        } else {
+            Check::Null
+        });
     }
     let texts = || -> Vec<&str> {
         t.values
@@ -160,8 +195,17 @@ fn build_check(t: &FieldTest, source: &Source, ph: &Placeholders) -> Result<Chec
         let regexes = texts()
             .into_iter()
             .map(|r| {
-                let full = if flags.is_empty() { r.to_string() } else { format!("(?{flags}){r}") };
-                regex::Regex::new(&full).map_err(|e| format!("regular expression {r:?} not supported: {}", first_line(&e.to_string())))
+                let full = if flags.is_empty() {
+                    r.to_string()
+                } else {
+                    format!("(?{flags}){r}")
+                };
+                regex::Regex::new(&full).map_err(|e| {
+                    format!(
+                        "regular expression {r:?} not supported: {}",
+                        first_line(&e.to_string())
+                    )
+                })
             })
             .collect::<Result<_, _>>()?;
         return Ok(Check::Regex { regexes, all, neq });
@@ -169,7 +213,10 @@ fn build_check(t: &FieldTest, source: &Source, ph: &Placeholders) -> Result<Chec
     if has(Modifier::Cidr) {
         let nets = texts()
             .into_iter()
-            .map(|n| n.parse::<ipnet::IpNet>().map_err(|_| format!("{n:?} is not a CIDR range")))
+            .map(|n| {
+                n.parse::<ipnet::IpNet>()
+                    .map_err(|_| format!("{n:?} is not a CIDR range"))
+            })
             .collect::<Result<_, _>>()?;
         return Ok(Check::Cidr { nets, neq });
     }
@@ -185,23 +232,49 @@ fn build_check(t: &FieldTest, source: &Source, ph: &Placeholders) -> Result<Chec
                 _ => Err("time parts and comparisons take numbers".to_string()),
             })
             .collect::<Result<_, _>>()?;
-        return Ok(Check::Compare { part, cmp: cmp.unwrap_or(Cmp::Eq), values, all, neq });
+        return Ok(Check::Compare {
+            part,
+            cmp: cmp.unwrap_or(Cmp::Eq),
+            values,
+            all,
+            neq,
+        });
     }
-    let pos = position(mods);
+    // A keyword list searches every value for the text (`'|all': [...]`).
+    let keyword = t.field.is_none();
+    let pos = if keyword {
+        Pos::Contains
+    } else {
+        position(mods)
+    };
     if has(Modifier::FieldRef) {
-        let others = texts().into_iter().map(|f| source.field(f).to_string()).collect();
-        return Ok(Check::FieldRef { others, pos, cased: has(Modifier::Cased), all, neq });
+        let others = texts()
+            .into_iter()
+            .map(|f| source.field(f).to_string())
+            .collect();
+        return Ok(Check::FieldRef {
+            others,
+            pos,
+            cased: has(Modifier::Cased),
+            all,
+            neq,
+        });
     }
     let groups = t
         .values
         .iter()
-        .map(|v| strings(v, mods, ph, pos, false))
+        .map(|v| strings(v, mods, ph, pos, keyword))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Check::Strings { groups, all, neq })
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or(s).trim().to_string()
+    s.lines()
+        .filter(|l| !l.trim().is_empty())
+        .last()
+        .unwrap_or(s)
+        .trim()
+        .to_string()
 }
 
 fn position(mods: &[Modifier]) -> Pos {
@@ -260,12 +333,16 @@ fn strings(
             Modifier::Windash => vals
                 .iter()
                 .map(|v| match v {
-                    Val::Text(s) => transform::windash(s).map(|vs| vs.into_iter().map(Val::Text).collect()),
+                    Val::Text(s) => {
+                        transform::windash(s).map(|vs| vs.into_iter().map(Val::Text).collect())
+                    }
                     Val::Bytes(_) => Err("'windash' must come before the encodings".to_string()),
                 })
                 .collect::<Result<Vec<Vec<Val>>, _>>()?
                 .concat(),
-            Modifier::Utf16Le | Modifier::Wide => map_each(&vals, |v| transform::utf16(v, false, false, m.name()))?,
+            Modifier::Utf16Le | Modifier::Wide => {
+                map_each(&vals, |v| transform::utf16(v, false, false, m.name()))?
+            }
             Modifier::Utf16Be => map_each(&vals, |v| transform::utf16(v, true, false, m.name()))?,
             Modifier::Utf16 => map_each(&vals, |v| transform::utf16(v, false, true, m.name()))?,
             Modifier::Base64 => map_each(&vals, transform::base64)?,
@@ -319,7 +396,10 @@ fn expand(s: &SigmaString, ph: &Placeholders) -> Result<Vec<SigmaString>, String
             other => out.iter_mut().for_each(|p| p.push(other.clone())),
         }
     }
-    Ok(out.into_iter().map(|p| SigmaString::from_pieces(p, &s.raw)).collect())
+    Ok(out
+        .into_iter()
+        .map(|p| SigmaString::from_pieces(p, &s.raw))
+        .collect())
 }
 
 /// The event ids a program can only match, when its condition requires an
@@ -329,7 +409,10 @@ pub(crate) fn required_event_ids(p: &NamedProgram) -> Option<BTreeSet<u32>> {
     fn walk(e: &Expr, p: &NamedProgram) -> Option<BTreeSet<u32>> {
         match e {
             Expr::Test(i) => test_ids(&p.tests[*i as usize]),
-            Expr::And(items) => items.iter().filter_map(|i| walk(i, p)).reduce(|a, b| &a & &b),
+            Expr::And(items) => items
+                .iter()
+                .filter_map(|i| walk(i, p))
+                .reduce(|a, b| &a & &b),
             Expr::Or(items) | Expr::AtLeast(_, items) => {
                 let sets: Option<Vec<_>> = items.iter().map(|i| walk(i, p)).collect();
                 sets.map(|s| s.into_iter().flatten().collect())
@@ -341,16 +424,29 @@ pub(crate) fn required_event_ids(p: &NamedProgram) -> Option<BTreeSet<u32>> {
 }
 
 fn test_ids(t: &Test<String, Lit>) -> Option<BTreeSet<u32>> {
-    let Target::Field(name) = &t.target else { return None };
+    let Target::Field(name) = &t.target else {
+        return None;
+    };
     if !name.eq_ignore_ascii_case("EventID") {
         return None;
     }
-    let Check::Strings { groups, all: false, neq: false } = &t.check else { return None };
+    let Check::Strings {
+        groups,
+        all: false,
+        neq: false,
+    } = &t.check
+    else {
+        return None;
+    };
     groups
         .iter()
         .flatten()
         .map(|p| match p {
-            Pattern::Literal(Lit { text, pos: Pos::Exact, .. }) => text.parse::<u32>().ok(),
+            Pattern::Literal(Lit {
+                text,
+                pos: Pos::Exact,
+                ..
+            }) => text.parse::<u32>().ok(),
             _ => None,
         })
         .collect()

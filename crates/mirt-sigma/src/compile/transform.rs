@@ -81,10 +81,12 @@ fn is_word(c: char) -> bool {
 fn plain_bytes(v: &Val, what: &str) -> Result<Vec<u8>, String> {
     match v {
         Val::Bytes(b) => Ok(b.clone()),
-        Val::Text(s) => s
-            .as_plain()
-            .map(|t| t.as_bytes().to_vec())
-            .ok_or_else(|| format!("'{what}' cannot encode a value with wildcards ({:?})", s.raw)),
+        Val::Text(s) => s.as_plain().map(|t| t.as_bytes().to_vec()).ok_or_else(|| {
+            format!(
+                "'{what}' cannot encode a value with wildcards ({:?})",
+                s.raw
+            )
+        }),
     }
 }
 
@@ -168,8 +170,20 @@ mod tests {
     #[test]
     fn windash_replaces_only_word_starting_dashes() {
         let vs = windash(&SigmaString::parse(" -enc a-b", false)).unwrap();
-        let texts: Vec<String> = vs.iter().map(|v| v.as_plain().unwrap().to_string()).collect();
-        assert_eq!(texts, vec![" -enc a-b", " /enc a-b", " \u{2013}enc a-b", " \u{2014}enc a-b", " \u{2015}enc a-b"]);
+        let texts: Vec<String> = vs
+            .iter()
+            .map(|v| v.as_plain().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            texts,
+            vec![
+                " -enc a-b",
+                " /enc a-b",
+                " \u{2013}enc a-b",
+                " \u{2014}enc a-b",
+                " \u{2015}enc a-b"
+            ]
+        );
         let two = windash(&SigmaString::parse("-a -b", false)).unwrap();
         assert_eq!(two.len(), 25);
         let none = windash(&SigmaString::parse("a-b", false)).unwrap();
@@ -183,9 +197,18 @@ mod tests {
     fn encodings_table() {
         let t = |s: &str| Val::Text(SigmaString::literal(s));
         assert_eq!(text(&base64(&t("cmd")).unwrap()), "Y21k");
-        assert_eq!(text(&utf16(&t("cmd"), false, false, "utf16le").unwrap()), "[63, 00, 6d, 00, 64, 00]");
-        assert_eq!(text(&utf16(&t("cmd"), true, false, "utf16be").unwrap()), "[00, 63, 00, 6d, 00, 64]");
-        assert_eq!(text(&utf16(&t("cmd"), false, true, "utf16").unwrap()), "[ff, fe, 63, 00, 6d, 00, 64, 00]");
+        assert_eq!(
+            text(&utf16(&t("cmd"), false, false, "utf16le").unwrap()),
+            "[63, 00, 6d, 00, 64, 00]"
+        );
+        assert_eq!(
+            text(&utf16(&t("cmd"), true, false, "utf16be").unwrap()),
+            "[00, 63, 00, 6d, 00, 64]"
+        );
+        assert_eq!(
+            text(&utf16(&t("cmd"), false, true, "utf16").unwrap()),
+            "[ff, fe, 63, 00, 6d, 00, 64, 00]"
+        );
         let wide = utf16(&t("cmd"), false, false, "wide").unwrap();
         assert_eq!(text(&base64(&wide).unwrap()), "YwBtAGQA");
         assert!(base64(&Val::Text(SigmaString::parse("a*", false))).is_err());
@@ -199,10 +222,23 @@ mod tests {
             .iter()
             .map(text)
             .collect();
-        for prefix in ["", "a", "ab", "abc", "abcd", "IEX (New-Object Net.WebClient).DownloadString('"] {
+        for prefix in [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "IEX (New-Object Net.WebClient).DownloadString('",
+        ] {
             let encoded = STANDARD.encode(format!("{prefix}{value}/x.ps1"));
-            assert!(forms.iter().any(|f| encoded.contains(f.as_str())), "{prefix:?}: {forms:?} in {encoded}");
+            assert!(
+                forms.iter().any(|f| encoded.contains(f.as_str())),
+                "{prefix:?}: {forms:?} in {encoded}"
+            );
         }
-        assert_eq!(forms, vec!["aHR0cDovL2V2aW", "h0dHA6Ly9ldmls", "odHRwOi8vZXZpb"]);
+        assert_eq!(
+            forms,
+            vec!["aHR0cDovL2V2aW", "h0dHA6Ly9ldmls", "odHRwOi8vZXZpb"]
+        );
     }
 }

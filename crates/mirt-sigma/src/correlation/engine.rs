@@ -90,7 +90,10 @@ impl CorrelationEngine {
 
     /// Runs every correlation; findings in time order.
     pub fn finish(self) -> Vec<CorrelationFinding> {
-        let CorrelationEngine { correlations, inputs } = self;
+        let CorrelationEngine {
+            correlations,
+            inputs,
+        } = self;
         let mut entries: Vec<Vec<Entry>> = inputs
             .into_iter()
             .map(|list| list.into_iter().map(entry_of_input).collect())

@@ -181,7 +181,10 @@ pub(crate) fn resolve(
             id: c.meta.id.clone(),
             title: Some(c.meta.title.clone()),
             class: "unresolved",
-            reason: format!("the correlation refers to rules that are not loaded: {}", missing.join(", ")),
+            reason: format!(
+                "the correlation refers to rules that are not loaded: {}",
+                missing.join(", ")
+            ),
         });
     }
     // Chained correlations: an inner correlation reports only when asked.
@@ -207,8 +210,13 @@ pub(crate) fn resolve(
 }
 
 fn find(reference: &str, infos: &[RuleInfo], done: &[CompiledCorrelation]) -> Option<RuleRef> {
-    let hit = |m: &crate::ast::Meta| m.id.as_deref() == Some(reference) || m.name.as_deref() == Some(reference);
-    if let Some(i) = infos.iter().position(|r| r.kind == RuleKind::Detection && hit(&r.meta)) {
+    let hit = |m: &crate::ast::Meta| {
+        m.id.as_deref() == Some(reference) || m.name.as_deref() == Some(reference)
+    };
+    if let Some(i) = infos
+        .iter()
+        .position(|r| r.kind == RuleKind::Detection && hit(&r.meta))
+    {
         return Some(RuleRef::Rule(i as u32));
     }
     done.iter()

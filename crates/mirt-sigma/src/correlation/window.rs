@@ -43,7 +43,11 @@ pub(crate) fn run(c: &CompiledCorrelation, items: &[Item<'_>]) -> Vec<Fired> {
         comparisons: vec![(crate::ast::CompareOp::Gte, n as f64)],
         fields: Vec::new(),
     };
-    let cond = c.condition.as_ref().filter(|c| !c.comparisons.is_empty()).unwrap_or(&default_all);
+    let cond = c
+        .condition
+        .as_ref()
+        .filter(|c| !c.comparisons.is_empty())
+        .unwrap_or(&default_all);
     let span = c.timespan;
     match c.kind {
         CorrelationType::TemporalOrdered => ordered(items, n, span),
@@ -116,7 +120,12 @@ impl Metric {
     }
 }
 
-fn sliding(items: &[Item<'_>], span: u64, cond: &CorrelationCondition, metric: impl Fn() -> Metric) -> Vec<Fired> {
+fn sliding(
+    items: &[Item<'_>],
+    span: u64,
+    cond: &CorrelationCondition,
+    metric: impl Fn() -> Metric,
+) -> Vec<Fired> {
     let mut fired = Vec::new();
     let mut m = metric();
     let mut start = 0;
@@ -128,7 +137,11 @@ fn sliding(items: &[Item<'_>], span: u64, cond: &CorrelationCondition, metric: i
         }
         let value = m.value();
         if cond.holds(value) {
-            fired.push(Fired { items: (start..=i).collect(), value, label: None });
+            fired.push(Fired {
+                items: (start..=i).collect(),
+                value,
+                label: None,
+            });
             m = metric();
             start = i + 1;
         }
@@ -136,7 +149,12 @@ fn sliding(items: &[Item<'_>], span: u64, cond: &CorrelationCondition, metric: i
     fired
 }
 
-fn anchored(items: &[Item<'_>], span: u64, cond: &CorrelationCondition, metric: impl Fn() -> Metric) -> Vec<Fired> {
+fn anchored(
+    items: &[Item<'_>],
+    span: u64,
+    cond: &CorrelationCondition,
+    metric: impl Fn() -> Metric,
+) -> Vec<Fired> {
     let mut fired = Vec::new();
     let mut start = 0;
     while start < items.len() {
@@ -148,7 +166,11 @@ fn anchored(items: &[Item<'_>], span: u64, cond: &CorrelationCondition, metric: 
         }
         let value = m.value();
         if cond.holds(value) {
-            fired.push(Fired { items: (start..end).collect(), value, label: None });
+            fired.push(Fired {
+                items: (start..end).collect(),
+                value,
+                label: None,
+            });
         }
         start = end;
     }
@@ -174,7 +196,11 @@ fn percentile(items: &[Item<'_>], span: u64, cond: &CorrelationCondition) -> Vec
         for (value, list) in by_value {
             let share = 100.0 * list.len() as f64 / total;
             if cond.holds(share) {
-                fired.push(Fired { items: list, value: share, label: value.map(|v| v.to_string()) });
+                fired.push(Fired {
+                    items: list,
+                    value: share,
+                    label: value.map(|v| v.to_string()),
+                });
             }
         }
         start = end;
@@ -189,7 +215,10 @@ fn ordered(items: &[Item<'_>], n: usize, span: u64) -> Vec<Fired> {
     let mut chains: Vec<Option<(Timestamp, Vec<usize>)>> = vec![None; n];
     for (i, item) in items.iter().enumerate() {
         for chain in chains.iter_mut() {
-            if chain.as_ref().is_some_and(|(s, _)| !within(*s, item.time, span)) {
+            if chain
+                .as_ref()
+                .is_some_and(|(s, _)| !within(*s, item.time, span))
+            {
                 *chain = None;
             }
         }
@@ -206,7 +235,11 @@ fn ordered(items: &[Item<'_>], n: usize, span: u64) -> Vec<Fired> {
             }
         }
         if let Some((_, evs)) = chains[n - 1].take() {
-            fired.push(Fired { items: evs, value: n as f64, label: None });
+            fired.push(Fired {
+                items: evs,
+                value: n as f64,
+                label: None,
+            });
             chains.iter_mut().for_each(|c| *c = None);
         }
     }

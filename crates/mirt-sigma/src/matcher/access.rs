@@ -60,8 +60,14 @@ pub(crate) enum Loc {
 pub(crate) fn value_at(event: &Event, loc: Loc) -> Option<FieldRef<'_>> {
     match loc {
         Loc::Absent => None,
-        Loc::Field(i) => event.fields.get_index(i as usize).map(|(_, v)| FieldRef::Value(v)),
-        Loc::System(i) => event.system.get_index(i as usize).map(|(_, v)| FieldRef::Value(v)),
+        Loc::Field(i) => event
+            .fields
+            .get_index(i as usize)
+            .map(|(_, v)| FieldRef::Value(v)),
+        Loc::System(i) => event
+            .system
+            .get_index(i as usize)
+            .map(|(_, v)| FieldRef::Value(v)),
         Loc::Header(h) => header(event, h),
     }
 }
@@ -187,7 +193,12 @@ mod tests {
     fn texts_of_every_kind() {
         let mut buf = String::new();
         let mut seen = Vec::new();
-        let list = Value::List(vec![Value::from("a"), Value::UInt(7), Value::Null, Value::Bool(true)]);
+        let list = Value::List(vec![
+            Value::from("a"),
+            Value::UInt(7),
+            Value::Null,
+            Value::Bool(true),
+        ]);
         any_text(FieldRef::Value(&list), &mut buf, &mut |t| {
             seen.push(t.to_string());
             false

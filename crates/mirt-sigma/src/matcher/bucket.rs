@@ -5,11 +5,12 @@
 
 use super::access::Header;
 use super::cimap::CiMap;
+use crate::compile::Variant;
 use crate::compile::pattern::{Lit, Pattern, Pos};
 use crate::compile::program::{Check, Expr, Program, Target, Test};
-use crate::compile::Variant;
-use aho_corasick::{AhoCorasick, MatchKind};
-use std::collections::BTreeMap;
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 pub(crate) type SlotProgram = Program<u16, u32>;
 
@@ -25,7 +26,7 @@ pub(crate) struct BucketRule {
 /// One Aho-Corasick automaton over the literals of one field.
 pub(crate) struct Scanner {
     pub slot: u16,
-    pub ac: AhoCorasick,
+    pub ac: Arc<AhoCorasick>,
     /// Per automaton pattern: the atoms it stands for and where they must be.
     pub atoms: Vec<Vec<(u32, Pos)>>,
 }
@@ -65,7 +66,11 @@ impl Builder {
         let next = self.atoms.len() as u32;
         let lit = Lit {
             // The scanner ignores ASCII case unless `cased`.
-            text: if lit.cased { lit.text.clone() } else { lit.text.to_ascii_lowercase() },
+            text: if lit.cased {
+                lit.text.clone()
+            } else {
+                lit.text.to_ascii_lowercase()
+            },
             ..lit.clone()
         };
         let len = lit.text.len();
@@ -108,15 +113,20 @@ impl Builder {
 
 impl Bucket {
     /// Assembles the bucket of `variants` (pairs of variant index and
-    /// variant).
-    pub(crate) fn build(variants: &[(u32, &Variant)]) -> Bucket {
+    /// variant). Automata over the same literals are shared through `cache`
+    /// (process creation rules give the same automata for Sysmon 1 and
+    /// Security 4688, only the field names differ).
+    pub(crate) fn build(variants: &[(u32, &Variant)], cache: &AutomatonCache) -> Bucket {
         let mut b = Builder::default();
         let mut rules = Vec::with_capacity(variants.len());
         for (id, v) in variants {
             let tests = v.program.tests.iter().map(|t| b.test(t)).collect();
             rules.push(BucketRule {
                 variant: *id,
-                program: Program { expr: v.program.expr.clone(), tests },
+                program: Program {
+                    expr: v.program.expr.clone(),
+                    tests,
+                },
                 provider: v.provider.clone(),
             });
         }
@@ -125,12 +135,14 @@ impl Bucket {
         let mut atom_rules = vec![Vec::new(); atom_count as usize];
         for (i, r) in rules.iter().enumerate() {
             match must(&r.program.expr, &r.program, &b.atom_len) {
-                Some(atoms) => atoms.into_iter().for_each(|a| atom_rules[a as usize].push(i as u32)),
+                Some(atoms) => atoms
+                    .into_iter()
+                    .for_each(|a| atom_rules[a as usize].push(i as u32)),
                 None => always.push(i as u32),
             }
         }
         atom_rules.iter_mut().for_each(|l| l.dedup());
-        let scanners = scanners(&b.atoms);
+        let scanners = scanners(&b.atoms, cache);
         let slot_headers = b.slots.iter().map(|n| Header::from_name(n)).collect();
         Bucket {
             slot_names: b.slots,
@@ -145,7 +157,37 @@ impl Bucket {
     }
 }
 
-fn scanners(atoms: &BTreeMap<(u16, Lit), u32>) -> Vec<Scanner> {
+/// Automata by (cased, literals), shared between buckets.
+#[derive(Default)]
+pub(crate) struct AutomatonCache(Mutex<HashMap<(bool, Vec<String>), Arc<AhoCorasick>>>);
+
+impl AutomatonCache {
+    fn get(&self, cased: bool, patterns: &[&str]) -> Option<Arc<AhoCorasick>> {
+        let key = (
+            cased,
+            patterns.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+        );
+        if let Some(ac) = self.0.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Some(Arc::clone(ac));
+        }
+        let ac = AhoCorasick::builder()
+            .ascii_case_insensitive(!cased)
+            .match_kind(MatchKind::Standard)
+            // Compact and quick to build; a DFA per field and bucket would
+            // cost far more memory than it saves time.
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .build(patterns)
+            .ok()?;
+        let ac = Arc::new(ac);
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, Arc::clone(&ac));
+        Some(ac)
+    }
+}
+
+fn scanners(atoms: &BTreeMap<(u16, Lit), u32>, cache: &AutomatonCache) -> Vec<Scanner> {
     // (slot, cased) -> text -> atoms
     let mut groups: BTreeMap<(u16, bool), BTreeMap<&str, Vec<(u32, Pos)>>> = BTreeMap::new();
     for ((slot, lit), id) in atoms {
@@ -160,11 +202,7 @@ fn scanners(atoms: &BTreeMap<(u16, Lit), u32>) -> Vec<Scanner> {
         .into_iter()
         .filter_map(|((slot, cased), texts)| {
             let (patterns, atoms): (Vec<&str>, Vec<Vec<(u32, Pos)>>) = texts.into_iter().unzip();
-            let ac = AhoCorasick::builder()
-                .ascii_case_insensitive(!cased)
-                .match_kind(MatchKind::Standard)
-                .build(&patterns)
-                .ok()?;
+            let ac = cache.get(cased, &patterns)?;
             Some(Scanner { slot, ac, atoms })
         })
         .collect()
@@ -200,7 +238,14 @@ fn test_must(t: &Test<u16, u32>, atom_len: &[usize]) -> Option<Vec<u32>> {
     if !matches!(t.target, Target::Field(_)) {
         return None;
     }
-    let Check::Strings { groups, all, neq: false } = &t.check else { return None };
+    let Check::Strings {
+        groups,
+        all,
+        neq: false,
+    } = &t.check
+    else {
+        return None;
+    };
     let group_atoms = |g: &Vec<Pattern<u32>>| -> Option<Vec<u32>> {
         g.iter()
             .map(|p| match p {

@@ -67,7 +67,12 @@ impl<'e> Cx<'_, 'e> {
 
 /// Runs `bucket` over `event`, calling `found` with each matching rule
 /// (index into `bucket.rules`), in rule order.
-pub(crate) fn scan_bucket(bucket: &Bucket, event: &Event, s: &mut Scratch, found: &mut dyn FnMut(u32)) {
+pub(crate) fn scan_bucket(
+    bucket: &Bucket,
+    event: &Event,
+    s: &mut Scratch,
+    found: &mut dyn FnMut(u32),
+) {
     s.begin(bucket);
     resolve_slots(bucket, event, s);
     run_scanners(bucket, event, s);
@@ -91,7 +96,10 @@ pub(crate) fn scan_bucket(bucket: &Bucket, event: &Event, s: &mut Scratch, found
 fn provider_ok(rule: &BucketRule, event: &Event) -> bool {
     match &rule.provider {
         None => true,
-        Some(p) => event.provider.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(p)),
+        Some(p) => event
+            .provider
+            .as_deref()
+            .is_some_and(|e| e.eq_ignore_ascii_case(p)),
     }
 }
 
@@ -125,17 +133,27 @@ fn resolve_slots(b: &Bucket, event: &Event, s: &mut Scratch) {
 
 fn run_scanners(b: &Bucket, event: &Event, s: &mut Scratch) {
     let epoch = s.epoch;
-    let Scratch { slots, atoms, rules, candidates, num, .. } = s;
+    let Scratch {
+        slots,
+        atoms,
+        rules,
+        candidates,
+        num,
+        ..
+    } = s;
     for sc in &b.scanners {
         let (e, loc) = slots[sc.slot as usize];
         if e != epoch {
             continue;
         }
-        let Some(value) = access::value_at(event, loc) else { continue };
+        let Some(value) = access::value_at(event, loc) else {
+            continue;
+        };
         access::any_text(value, num, &mut |text| {
             for m in sc.ac.find_overlapping_iter(text) {
                 for &(atom, pos) in &sc.atoms[m.pattern().as_usize()] {
-                    if pos.accepts(m.start(), m.end(), text.len()) && atoms[atom as usize] != epoch {
+                    if pos.accepts(m.start(), m.end(), text.len()) && atoms[atom as usize] != epoch
+                    {
                         atoms[atom as usize] = epoch;
                         for &r in &b.atom_rules[atom as usize] {
                             if rules[r as usize] != epoch {
@@ -190,17 +208,32 @@ fn check(c: &Check<u16, u32>, value: Option<FieldRef<'_>>, cx: &mut Cx<'_, '_>) 
         Check::Null => value.is_none_or(access::is_null_or_empty),
         Check::Strings { groups, all, neq } => {
             let Some(v) = value else { return false };
-            let group = |g: &Vec<Pattern<u32>>, cx: &mut Cx<'_, '_>| g.iter().any(|p| pattern(p, v, cx));
-            let res = if *all { groups.iter().all(|g| group(g, cx)) } else { groups.iter().any(|g| group(g, cx)) };
+            let group =
+                |g: &Vec<Pattern<u32>>, cx: &mut Cx<'_, '_>| g.iter().any(|p| pattern(p, v, cx));
+            let res = if *all {
+                groups.iter().all(|g| group(g, cx))
+            } else {
+                groups.iter().any(|g| group(g, cx))
+            };
             res != *neq
         }
-        Check::Compare { part, cmp, values, all, neq } => {
+        Check::Compare {
+            part,
+            cmp,
+            values,
+            all,
+            neq,
+        } => {
             let Some(v) = value else { return false };
             let one = |x: f64| match part {
                 None => access::any_number(v, &mut |n| cmp.holds(n, x)),
                 Some(part) => access::as_time(v).is_some_and(|t| cmp.holds(time_part(t, *part), x)),
             };
-            let res = if *all { values.iter().all(|x| one(*x)) } else { values.iter().any(|x| one(*x)) };
+            let res = if *all {
+                values.iter().all(|x| one(*x))
+            } else {
+                values.iter().any(|x| one(*x))
+            };
             res != *neq
         }
         Check::Cidr { nets, neq } => {
@@ -212,7 +245,9 @@ fn check(c: &Check<u16, u32>, value: Option<FieldRef<'_>>, cx: &mut Cx<'_, '_>) 
         }
         Check::Regex { regexes, all, neq } => {
             let Some(v) = value else { return false };
-            let one = |re: &regex::Regex, buf: &mut String| access::any_text(v, buf, &mut |t| re.is_match(t));
+            let one = |re: &regex::Regex, buf: &mut String| {
+                access::any_text(v, buf, &mut |t| re.is_match(t))
+            };
             let res = if *all {
                 regexes.iter().all(|re| one(re, &mut cx.s.num))
             } else {
@@ -220,13 +255,23 @@ fn check(c: &Check<u16, u32>, value: Option<FieldRef<'_>>, cx: &mut Cx<'_, '_>) 
             };
             res != *neq
         }
-        Check::FieldRef { others, pos, cased, all, neq } => {
+        Check::FieldRef {
+            others,
+            pos,
+            cased,
+            all,
+            neq,
+        } => {
             let Some(v) = value else { return false };
             let one = |o: &u16, cx: &mut Cx<'_, '_>| match cx.slot(*o) {
                 None => false,
                 Some(other) => field_ref(v, other, *pos, *cased, cx),
             };
-            let res = if *all { others.iter().all(|o| one(o, cx)) } else { others.iter().any(|o| one(o, cx)) };
+            let res = if *all {
+                others.iter().all(|o| one(o, cx))
+            } else {
+                others.iter().any(|o| one(o, cx))
+            };
             res != *neq
         }
     }
@@ -249,7 +294,13 @@ fn pattern(p: &Pattern<u32>, v: FieldRef<'_>, cx: &mut Cx<'_, '_>) -> bool {
     }
 }
 
-fn field_ref(v: FieldRef<'_>, other: FieldRef<'_>, pos: Pos, cased: bool, cx: &mut Cx<'_, '_>) -> bool {
+fn field_ref(
+    v: FieldRef<'_>,
+    other: FieldRef<'_>,
+    pos: Pos,
+    cased: bool,
+    cx: &mut Cx<'_, '_>,
+) -> bool {
     let Scratch { num, num2, .. } = &mut *cx.s;
     access::any_text(v, num, &mut |a| {
         access::any_text(other, num2, &mut |b| text_at(a, b, pos, cased))
@@ -260,7 +311,13 @@ fn field_ref(v: FieldRef<'_>, other: FieldRef<'_>, pos: Pos, cased: bool, cx: &m
 /// `cased`), without allocating.
 fn text_at(hay: &str, needle: &str, pos: Pos, cased: bool) -> bool {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    let eq = |x: &[u8]| if cased { x == n } else { x.eq_ignore_ascii_case(n) };
+    let eq = |x: &[u8]| {
+        if cased {
+            x == n
+        } else {
+            x.eq_ignore_ascii_case(n)
+        }
+    };
     if n.len() > h.len() {
         return false;
     }
@@ -273,7 +330,9 @@ fn text_at(hay: &str, needle: &str, pos: Pos, cased: bool) -> bool {
 }
 
 fn keywords(c: &Check<u16, u32>, cx: &mut Cx<'_, '_>) -> bool {
-    let Check::Strings { groups, all, .. } = c else { return false };
+    let Check::Strings { groups, all, .. } = c else {
+        return false;
+    };
     let event = cx.event;
     let num = &mut cx.s.num;
     let mut group = |g: &Vec<Pattern<u32>>| {
@@ -284,9 +343,16 @@ fn keywords(c: &Check<u16, u32>, cx: &mut Cx<'_, '_>) -> bool {
             })
         };
         event.fields.iter().any(|(_, v)| any(FieldRef::Value(v)))
-            || event.message.as_deref().is_some_and(|m| any(FieldRef::Str(m)))
+            || event
+                .message
+                .as_deref()
+                .is_some_and(|m| any(FieldRef::Str(m)))
     };
-    if *all { groups.iter().all(&mut group) } else { groups.iter().any(&mut group) }
+    if *all {
+        groups.iter().all(&mut group)
+    } else {
+        groups.iter().any(&mut group)
+    }
 }
 
 fn time_part(t: jiff::civil::DateTime, part: TimePart) -> f64 {

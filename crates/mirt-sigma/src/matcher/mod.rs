@@ -11,7 +11,7 @@ use bucket::Bucket;
 use cimap::CiMap;
 use mirt_core::{Event, Value};
 use rayon::prelude::*;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 pub use eval::Scratch;
 
@@ -41,72 +41,43 @@ pub(crate) struct Matcher {
 }
 
 impl Matcher {
-    /// Builds the buckets for `variants` (in parallel).
+    /// Builds the buckets for `variants` (in parallel). Each variant lives
+    /// in the buckets of its own keys only: (channel or any, event id or
+    /// any); an event visits up to four buckets.
     pub(crate) fn build(variants: Vec<Variant>) -> Matcher {
-        let mut sets: Vec<Vec<u32>> = Vec::new();
-        let mut set_index: HashMap<Vec<u32>, u32> = HashMap::new();
-        let mut intern = |set: Vec<u32>| -> Option<u32> {
-            if set.is_empty() {
-                return None;
+        let mut keys: BTreeMap<(Option<&str>, Option<u32>), Vec<u32>> = BTreeMap::new();
+        for (i, v) in variants.iter().enumerate() {
+            let channel = v.channel.as_deref();
+            if v.event_ids.is_empty() {
+                keys.entry((channel, None)).or_default().push(i as u32);
             }
-            let next = sets.len() as u32;
-            Some(*set_index.entry(set.clone()).or_insert_with(|| {
-                sets.push(set);
-                next
-            }))
-        };
-        let select = |channel: Option<&str>, eid: Option<u32>| -> Vec<u32> {
-            variants
-                .iter()
-                .enumerate()
-                .filter(|(_, v)| v.channel.is_none() || v.channel.as_deref() == channel)
-                .filter(|(_, v)| match eid {
-                    None => v.event_ids.is_empty(),
-                    Some(e) => v.event_ids.is_empty() || v.event_ids.contains(&e),
-                })
-                .map(|(i, _)| i as u32)
-                .collect()
-        };
-        let global_ids: BTreeSet<u32> = variants
-            .iter()
-            .filter(|v| v.channel.is_none())
-            .flat_map(|v| v.event_ids.iter().copied())
-            .collect();
-        let channels_used: BTreeSet<&str> = variants.iter().filter_map(|v| v.channel.as_deref()).collect();
-        let mut channels = CiMap::default();
-        for ch in channels_used {
-            let mut ids = global_ids.clone();
-            ids.extend(
-                variants
-                    .iter()
-                    .filter(|v| v.channel.as_deref() == Some(ch))
-                    .flat_map(|v| v.event_ids.iter().copied()),
-            );
-            let mut route = Route {
-                other: intern(select(Some(ch), None)),
-                ..Route::default()
+            for id in &v.event_ids {
+                keys.entry((channel, Some(*id))).or_default().push(i as u32);
+            }
+        }
+        let mut channels: CiMap<Route> = CiMap::default();
+        let mut global = Route::default();
+        for (n, ((channel, id), _)) in keys.iter().enumerate() {
+            let route = match channel {
+                Some(c) => channels.get_or_insert_with(c, Route::default),
+                None => &mut global,
             };
-            for id in ids {
-                if let Some(b) = intern(select(Some(ch), Some(id))) {
-                    route.by_event_id.insert(id, b);
+            match id {
+                Some(id) => {
+                    route.by_event_id.insert(*id, n as u32);
                 }
-            }
-            *channels.get_or_insert_with(ch, Route::default) = route;
-        }
-        let mut global = Route {
-            other: intern(select(None, None)),
-            ..Route::default()
-        };
-        for id in global_ids {
-            if let Some(b) = intern(select(None, Some(id))) {
-                global.by_event_id.insert(id, b);
+                None => route.other = Some(n as u32),
             }
         }
-        let buckets = sets
+        let cache = bucket::AutomatonCache::default();
+        let buckets = keys
+            .values()
+            .collect::<Vec<_>>()
             .par_iter()
             .map(|set| {
-                let members: Vec<(u32, &Variant)> = set.iter().map(|&i| (i, &variants[i as usize])).collect();
-                Bucket::build(&members)
+                let members: Vec<(u32, &Variant)> =
+                    set.iter().map(|&i| (i, &variants[i as usize])).collect();
+                Bucket::build(&members, &cache)
             })
             .collect();
         Matcher {
@@ -117,33 +88,36 @@ impl Matcher {
         }
     }
 
-    fn bucket_for(&self, event: &Event) -> Option<u32> {
-        let route = event
-            .channel
-            .as_deref()
-            .and_then(|c| self.channels.get(c))
-            .unwrap_or(&self.global);
-        event
-            .event_id
-            .and_then(|id| route.by_event_id.get(&id).copied())
-            .or(route.other)
+    /// The buckets `event` visits: its channel's (by event id, then any
+    /// id), then the channel-independent ones.
+    fn buckets_for(&self, event: &Event) -> [Option<u32>; 4] {
+        let id = event.event_id;
+        let by_id = |r: &Route| id.and_then(|id| r.by_event_id.get(&id).copied());
+        let channel = event.channel.as_deref().and_then(|c| self.channels.get(c));
+        [
+            channel.and_then(by_id),
+            channel.and_then(|r| r.other),
+            by_id(&self.global),
+            self.global.other,
+        ]
     }
 
     /// Appends the rules matching `event` to `hits` (one hit per rule, in
     /// rule order).
     pub(crate) fn scan(&self, event: &Event, scratch: &mut Scratch, hits: &mut Vec<Hit>) {
-        let Some(b) = self.bucket_for(event) else { return };
-        let bucket = &self.buckets[b as usize];
         let start = hits.len();
-        eval::scan_bucket(bucket, event, scratch, &mut |r| {
-            let variant = bucket.rules[r as usize].variant;
-            hits.push(Hit {
-                rule: self.variants[variant as usize].rule,
-                variant,
-                bucket: b,
-                index: r,
+        for b in self.buckets_for(event).into_iter().flatten() {
+            let bucket = &self.buckets[b as usize];
+            eval::scan_bucket(bucket, event, scratch, &mut |r| {
+                let variant = bucket.rules[r as usize].variant;
+                hits.push(Hit {
+                    rule: self.variants[variant as usize].rule,
+                    variant,
+                    bucket: b,
+                    index: r,
+                });
             });
-        });
+        }
         hits[start..].sort_by_key(|h| h.rule);
         let mut seen = start;
         for i in start..hits.len() {
@@ -156,7 +130,12 @@ impl Matcher {
     }
 
     /// The fields that made `hit` match, with their values.
-    pub(crate) fn matched_fields(&self, event: &Event, hit: &Hit, scratch: &mut Scratch) -> Vec<(String, Value)> {
+    pub(crate) fn matched_fields(
+        &self,
+        event: &Event,
+        hit: &Hit,
+        scratch: &mut Scratch,
+    ) -> Vec<(String, Value)> {
         let bucket = &self.buckets[hit.bucket as usize];
         // Re-run the bucket's scan so the scratch holds this event's state.
         eval::scan_bucket(bucket, event, scratch, &mut |_| {});

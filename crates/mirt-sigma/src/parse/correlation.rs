@@ -1,8 +1,6 @@
 //! The `correlation` section of a correlation rule.
 
-use crate::ast::{
-    CompareOp, Correlation, CorrelationCondition, CorrelationType, Document, Meta,
-};
+use crate::ast::{CompareOp, Correlation, CorrelationCondition, CorrelationType, Document, Meta};
 use crate::yaml::{Node, Yaml};
 use std::collections::BTreeMap;
 
@@ -24,15 +22,21 @@ pub(super) fn parse(node: &Node, meta: Meta) -> ParseResult<Document> {
         "value_sum" => CorrelationType::ValueSum,
         "value_avg" => CorrelationType::ValueAvg,
         "value_percentile" => CorrelationType::ValuePercentile,
-        other => return Err((kind_node.line, format!("unknown correlation type {other:?}"))),
+        other => {
+            return Err((
+                kind_node.line,
+                format!("unknown correlation type {other:?}"),
+            ));
+        }
     };
     let rules = strings(section.get("rules"));
     if rules.is_empty() {
         return Err((section.line, "the correlation names no rules".into()));
     }
-    let timespan_node = section
-        .get("timespan")
-        .ok_or((section.line, "the correlation has no 'timespan'".to_string()))?;
+    let timespan_node = section.get("timespan").ok_or((
+        section.line,
+        "the correlation has no 'timespan'".to_string(),
+    ))?;
     let timespan = parse_timespan(&timespan_node.scalar_text().unwrap_or_default())
         .map_err(|e| (timespan_node.line, e))?;
     let condition = match section.get("condition") {
@@ -42,7 +46,9 @@ pub(super) fn parse(node: &Node, meta: Meta) -> ParseResult<Document> {
     check_requirements(kind, condition.as_ref(), section.line)?;
     let group_by = strings(section.get("group-by"));
     let generate = matches!(
-        node.get("generate").or(section.get("generate")).map(|n| &n.value),
+        node.get("generate")
+            .or(section.get("generate"))
+            .map(|n| &n.value),
         Some(Yaml::Bool(true))
     );
     Ok(Document::Correlation(Correlation {
@@ -83,7 +89,11 @@ pub(crate) fn parse_timespan(text: &str) -> Result<u64, String> {
         "h" => 3600,
         "d" => 86_400,
         "w" => 7 * 86_400,
-        _ => return Err(format!("timespan {text:?}: unknown unit {unit:?} (s, m, h, d)")),
+        _ => {
+            return Err(format!(
+                "timespan {text:?}: unknown unit {unit:?} (s, m, h, d)"
+            ));
+        }
     };
     match n.checked_mul(factor) {
         Some(0) => Err("the timespan must be longer than 0".into()),
@@ -93,9 +103,10 @@ pub(crate) fn parse_timespan(text: &str) -> Result<u64, String> {
 }
 
 fn parse_condition(node: &Node) -> ParseResult<CorrelationCondition> {
-    let entries = node
-        .as_map()
-        .ok_or((node.line, "the correlation condition must be a map".to_string()))?;
+    let entries = node.as_map().ok_or((
+        node.line,
+        "the correlation condition must be a map".to_string(),
+    ))?;
     let mut cond = CorrelationCondition {
         comparisons: Vec::new(),
         fields: Vec::new(),
@@ -137,12 +148,22 @@ fn check_requirements(
         CorrelationType::Temporal | CorrelationType::TemporalOrdered
     );
     match condition {
-        None if !temporal => Err((line, format!("a {} correlation needs a condition", kind.as_str()))),
-        Some(c) if c.comparisons.is_empty() && !temporal => {
-            Err((line, "the correlation condition has no comparison (gt, gte, ...)".into()))
-        }
+        None if !temporal => Err((
+            line,
+            format!("a {} correlation needs a condition", kind.as_str()),
+        )),
+        Some(c) if c.comparisons.is_empty() && !temporal => Err((
+            line,
+            "the correlation condition has no comparison (gt, gte, ...)".into(),
+        )),
         Some(c) if c.fields.is_empty() && !temporal && kind != CorrelationType::EventCount => {
-            Err((line, format!("a {} correlation needs 'field' in its condition", kind.as_str())))
+            Err((
+                line,
+                format!(
+                    "a {} correlation needs 'field' in its condition",
+                    kind.as_str()
+                ),
+            ))
         }
         _ => Ok(()),
     }
@@ -157,9 +178,10 @@ fn parse_aliases(node: Option<&Node>) -> ParseResult<BTreeMap<String, BTreeMap<S
         .as_map()
         .ok_or((node.line, "'aliases' must be a map".to_string()))?;
     for (alias, per_rule) in entries {
-        let map = per_rule
-            .as_map()
-            .ok_or((per_rule.line, "an alias maps rule names to fields".to_string()))?;
+        let map = per_rule.as_map().ok_or((
+            per_rule.line,
+            "an alias maps rule names to fields".to_string(),
+        ))?;
         let fields = map
             .iter()
             .filter_map(|(r, f)| Some((r.scalar_text()?, f.scalar_text()?)))
@@ -175,7 +197,12 @@ mod tests {
 
     #[test]
     fn timespans() {
-        let cases = [("30s", Ok(30)), ("5m", Ok(300)), ("1h", Ok(3600)), ("2d", Ok(172_800))];
+        let cases = [
+            ("30s", Ok(30)),
+            ("5m", Ok(300)),
+            ("1h", Ok(3600)),
+            ("2d", Ok(172_800)),
+        ];
         for (text, want) in cases {
             assert_eq!(parse_timespan(text), want, "{text}");
         }

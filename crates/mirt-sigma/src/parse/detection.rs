@@ -39,14 +39,19 @@ pub(crate) fn parse_detection(node: &Node, skip: &[&str]) -> ParseResult<Detecti
         Yaml::Str(s) => vec![(s.as_str(), condition_node.line)],
         Yaml::Seq(items) => items
             .iter()
-            .map(|i| i.as_str().map(|s| (s, i.line)).ok_or((i.line, "a condition must be text".to_string())))
+            .map(|i| {
+                i.as_str()
+                    .map(|s| (s, i.line))
+                    .ok_or((i.line, "a condition must be text".to_string()))
+            })
             .collect::<Result<_, _>>()?,
         _ => return Err((condition_node.line, "the condition must be text".into())),
     };
     let names: Vec<&str> = searches.iter().map(|(n, _)| n.as_str()).collect();
     let mut conditions = Vec::new();
     for (text, line) in texts {
-        let cond = condition::parse(text).map_err(|e| (line, format!("condition {text:?}: {e}")))?;
+        let cond =
+            condition::parse(text).map_err(|e| (line, format!("condition {text:?}: {e}")))?;
         cond.check(&names)
             .map_err(|e| (line, format!("condition {text:?}: {e}")))?;
         conditions.push(cond);
@@ -60,11 +65,20 @@ pub(crate) fn parse_detection(node: &Node, skip: &[&str]) -> ParseResult<Detecti
 fn parse_search(node: &Node) -> ParseResult<Search> {
     match &node.value {
         Yaml::Map(_) => Ok(Search::Selections(vec![parse_selection(node)?])),
-        Yaml::Seq(items) if items.is_empty() => Err((node.line, "an empty list matches nothing".into())),
+        Yaml::Seq(items) if items.is_empty() => {
+            Err((node.line, "an empty list matches nothing".into()))
+        }
         Yaml::Seq(items) if items.iter().all(|i| i.as_map().is_some()) => Ok(Search::Selections(
-            items.iter().map(parse_selection).collect::<Result<_, _>>()?,
+            items
+                .iter()
+                .map(parse_selection)
+                .collect::<Result<_, _>>()?,
         )),
-        Yaml::Seq(items) if items.iter().all(|i| i.as_map().is_none() && i.as_seq().is_none()) => {
+        Yaml::Seq(items)
+            if items
+                .iter()
+                .all(|i| i.as_map().is_none() && i.as_seq().is_none()) =>
+        {
             Ok(Search::Keywords(
                 items
                     .iter()
@@ -78,7 +92,10 @@ fn parse_search(node: &Node) -> ParseResult<Search> {
         )),
         _ => Err((
             node.line,
-            format!("a search must be a map or a list, not a {}", node.type_name()),
+            format!(
+                "a search must be a map or a list, not a {}",
+                node.type_name()
+            ),
         )),
     }
 }
@@ -105,7 +122,9 @@ fn parse_field_test(key: &str, line: u64, value: &Node) -> ParseResult<FieldTest
         let m = Modifier::parse(name).ok_or_else(|| {
             (
                 line,
-                format!("unknown modifier '{name}' in '{key}' (not in the Sigma 2.1 modifier appendix)"),
+                format!(
+                    "unknown modifier '{name}' in '{key}' (not in the Sigma 2.1 modifier appendix)"
+                ),
             )
         })?;
         modifiers.push(m);
@@ -113,13 +132,19 @@ fn parse_field_test(key: &str, line: u64, value: &Node) -> ParseResult<FieldTest
     modifier::check_chain(&modifiers).map_err(|e| (line, format!("'{key}': {e}")))?;
     let values = match &value.value {
         Yaml::Seq(items) if items.is_empty() => {
-            return Err((value.line, format!("'{key}': an empty list of values matches nothing")));
+            return Err((
+                value.line,
+                format!("'{key}': an empty list of values matches nothing"),
+            ));
         }
         Yaml::Seq(items) => items
             .iter()
             .map(|i| {
                 if i.value == Yaml::Null {
-                    return Err((i.line, format!("'{key}': null cannot be part of a list of values")));
+                    return Err((
+                        i.line,
+                        format!("'{key}': null cannot be part of a list of values"),
+                    ));
                 }
                 plain_value(i, &modifiers)
             })
@@ -148,10 +173,16 @@ fn check_values(
         return Err((line, format!("'{key}': 'exists' takes true or false")));
     }
     if field.is_none() && mods.iter().any(|m| *m != Modifier::All) && !mods.is_empty() {
-        return Err((line, format!("'{key}': a keyword list takes only the 'all' modifier")));
+        return Err((
+            line,
+            format!("'{key}': a keyword list takes only the 'all' modifier"),
+        ));
     }
     if has(Modifier::All) && values.len() < 2 {
-        return Err((line, format!("'{key}': 'all' needs a list of at least two values")));
+        return Err((
+            line,
+            format!("'{key}': 'all' needs a list of at least two values"),
+        ));
     }
     let needs_string = has(Modifier::Re) || has(Modifier::Cidr) || has(Modifier::FieldRef);
     if needs_string && values.iter().any(|v| !matches!(v, SigmaValue::Str(_))) {
@@ -204,15 +235,21 @@ mod tests {
             "sel:\n  Image|endswith: ['\\a.exe', '\\b.exe']\n  EventID: 1\nlist:\n  - A: x\n  - B: y\nkw:\n  - evil\n  - 42\nkwall:\n  '|all': [a, b]\ncondition: sel or list or kw or kwall\n",
         )
         .unwrap();
-        let Search::Selections(sel) = d.search("sel").unwrap() else { panic!() };
+        let Search::Selections(sel) = d.search("sel").unwrap() else {
+            panic!()
+        };
         assert_eq!(sel[0].tests.len(), 2);
         assert_eq!(sel[0].tests[0].modifiers, vec![Modifier::EndsWith]);
         assert_eq!(sel[0].tests[0].values.len(), 2);
         assert_eq!(sel[0].tests[1].values, vec![SigmaValue::Int(1)]);
-        let Search::Selections(list) = d.search("list").unwrap() else { panic!() };
+        let Search::Selections(list) = d.search("list").unwrap() else {
+            panic!()
+        };
         assert_eq!(list.len(), 2);
         assert!(matches!(d.search("kw"), Some(Search::Keywords(v)) if v.len() == 2));
-        let Search::Selections(kwall) = d.search("kwall").unwrap() else { panic!() };
+        let Search::Selections(kwall) = d.search("kwall").unwrap() else {
+            panic!()
+        };
         assert_eq!(kwall[0].tests[0].field, None);
         assert_eq!(kwall[0].tests[0].modifiers, vec![Modifier::All]);
     }
@@ -220,16 +257,31 @@ mod tests {
     #[test]
     fn errors_table() {
         let cases = [
-            ("sel:\n  A|contain: x\ncondition: sel\n", "unknown modifier 'contain'"),
+            (
+                "sel:\n  A|contain: x\ncondition: sel\n",
+                "unknown modifier 'contain'",
+            ),
             ("sel:\n  A: x\ncondition: sel and other\n", "not defined"),
             ("sel:\n  A: x\n", "no 'condition'"),
-            ("sel:\n  A: [x, null]\ncondition: sel\n", "null cannot be part"),
-            ("sel:\n  A|exists: yes\ncondition: sel\n", "takes true or false"),
-            ("sel:\n  A|contains|all: x\ncondition: sel\n", "at least two"),
+            (
+                "sel:\n  A: [x, null]\ncondition: sel\n",
+                "null cannot be part",
+            ),
+            (
+                "sel:\n  A|exists: yes\ncondition: sel\n",
+                "takes true or false",
+            ),
+            (
+                "sel:\n  A|contains|all: x\ncondition: sel\n",
+                "at least two",
+            ),
             ("sel:\n  A|gt: x\ncondition: sel\n", "take numbers"),
             ("sel: []\ncondition: sel\n", "empty list"),
             ("sel:\n  A: x\ntimeframe: 5m\ncondition: sel\n", "obsolete"),
-            ("sel:\n  - A: x\n  - y\ncondition: sel\n", "only maps or only keywords"),
+            (
+                "sel:\n  - A: x\n  - y\ncondition: sel\n",
+                "only maps or only keywords",
+            ),
         ];
         for (text, want) in cases {
             let (_, err) = detection(text).unwrap_err();
@@ -240,8 +292,12 @@ mod tests {
     #[test]
     fn regex_values_are_verbatim() {
         let d = detection("sel:\n  A|re: 'a\\\\*b?'\ncondition: sel\n").unwrap();
-        let Search::Selections(s) = d.search("sel").unwrap() else { panic!() };
-        let SigmaValue::Str(v) = &s[0].tests[0].values[0] else { panic!() };
+        let Search::Selections(s) = d.search("sel").unwrap() else {
+            panic!()
+        };
+        let SigmaValue::Str(v) = &s[0].tests[0].values[0] else {
+            panic!()
+        };
         assert_eq!(v.raw, "a\\\\*b?");
         assert_eq!(v.as_plain(), Some("a\\\\*b?"));
     }

@@ -7,7 +7,7 @@ mod detection;
 use crate::ast::{Document, Filter, FilterTargets, LogSource, Meta, Related, Rule, Status};
 use crate::error::{Error, Result};
 use crate::schema::{self, SchemaKind};
-use crate::yaml::{self, Node, Yaml};
+use crate::yaml::{self, Node};
 use std::path::Path;
 
 pub(crate) use detection::parse_detection;
@@ -86,9 +86,9 @@ pub fn parse_document(node: &Node, path: &Path) -> Result<Document> {
     let meta = parse_meta(node, known);
     match kind {
         SchemaKind::Rule => {
-            let detection_node = node.get("detection").ok_or_else(|| {
-                invalid(node.line, "the rule has no detection".into())
-            })?;
+            let detection_node = node
+                .get("detection")
+                .ok_or_else(|| invalid(node.line, "the rule has no detection".into()))?;
             Ok(Document::Rule(Rule {
                 meta,
                 logsource: parse_logsource(node.get("logsource")),
@@ -195,21 +195,11 @@ fn parse_filter(node: &Node, meta: Meta) -> Result<Document, (u64, String)> {
     let filter = node
         .get("filter")
         .ok_or((node.line, "the filter has no 'filter' section".to_string()))?;
-    let rules = match filter.get("rules") {
-        Some(n) if matches!(&n.value, Yaml::Str(s) if s.eq_ignore_ascii_case("any") || s.eq_ignore_ascii_case("all")) => {
-            FilterTargets::Any
-        }
-        Some(n) => {
-            let list = match n.as_seq() {
-                Some(items) => items.iter().filter_map(Node::scalar_text).collect(),
-                None => n.scalar_text().into_iter().collect::<Vec<_>>(),
-            };
-            if list.is_empty() {
-                FilterTargets::Any
-            } else {
-                FilterTargets::Rules(list)
-            }
-        }
+    let rules: FilterTargets = match filter.get("rules") {
+        Some(n) => match n.as_seq() {
+            Some(items) => items.iter().filter_map(Node::scalar_text).collect(),
+            None => n.scalar_text().into_iter().collect(),
+        },
         None => return Err((filter.line, "the filter names no 'rules'".into())),
     };
     let detection = parse_detection(filter, &["rules"])?;
