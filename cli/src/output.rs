@@ -254,8 +254,8 @@ mod tests {
             b: 12,
         };
         assert_eq!(rendered(Format::Table, &row), "abc…  12\n");
-        let row = Row { a: "ab\ncd", b: 1 };
-        assert_eq!(rendered(Format::Table, &row), "ab c  1\n");
+        let row = Row { a: "a\nb", b: 1 };
+        assert_eq!(rendered(Format::Table, &row), "a b   1\n");
     }
 
     #[test]
