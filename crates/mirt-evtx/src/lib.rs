@@ -21,6 +21,7 @@
 
 mod discover;
 mod error;
+mod integrity;
 mod normalize;
 mod reader;
 mod sniff;

@@ -2,12 +2,13 @@
 //! pool while the calling thread reads the next chunks and hands results to
 //! the sink in file and record order.
 
+use crate::integrity;
 use crate::normalize::normalize_record;
 use crate::sniff::{FileKind, sniff};
 use evtx::err::EvtxError;
-use evtx::{EvtxChunkData, EvtxParser, ParserSettings};
+use evtx::{EvtxChunkData, EvtxParser, HeaderFlags, ParserSettings};
 use mirt_core::{Event, EventFilter, Problem, ProblemKind, Raw, Source, SourceKind};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -135,12 +136,46 @@ impl EvtxReader {
                     pipeline.push_ready(vec![(ctx.map)(Item::Problem(problem))], &mut sink);
                 }
                 Ok((mut parser, header_problem)) => {
-                    if let Some(problem) = header_problem {
+                    let mut report = |problem| {
                         summary.problems += 1;
-                        pipeline.push_ready(vec![(ctx.map)(Item::Problem(problem))], &mut sink);
+                        vec![(ctx.map)(Item::Problem(problem))]
+                    };
+                    if let Some(problem) = header_problem {
+                        pipeline.push_ready(report(problem), &mut sink);
                     }
+                    let header = parser.header();
+                    let in_use = u64::from(header.chunk_count);
+                    // A log copied while Windows was writing to it (dirty)
+                    // has a chunk whose records CRC32 is not updated yet.
+                    let open_chunk = header
+                        .flags
+                        .contains(HeaderFlags::DIRTY)
+                        .then_some(header.last_chunk_number);
+                    let mut seen = BTreeSet::new();
                     for chunk in parser.chunks() {
-                        pipeline.push_chunk(Arc::clone(&path), chunk, &mut sink);
+                        let number = chunk_number(&chunk);
+                        seen.extend(number);
+                        let open = number.is_some() && number == open_chunk;
+                        pipeline.push_chunk(Arc::clone(&path), chunk, open, &mut sink);
+                    }
+                    let len = std::fs::metadata(&*path).map_or(0, |m| m.len());
+                    let whole = len.saturating_sub(FILE_HEADER_SIZE) / CHUNK_SIZE;
+                    for problem in integrity::zeroed_chunks(&path, in_use, whole, &seen) {
+                        pipeline.push_ready(report(problem), &mut sink);
+                    }
+                    match integrity::trailing_chunk(&path, len) {
+                        Ok(None) => {}
+                        Ok(Some((problem, partial))) => {
+                            pipeline.push_ready(report(problem), &mut sink);
+                            if let Some(data) = partial {
+                                pipeline.push_chunk(Arc::clone(&path), Ok(data), false, &mut sink);
+                            }
+                        }
+                        Err(e) => {
+                            let problem =
+                                Problem::file(ProblemKind::Unreadable, &*path, e.to_string());
+                            pipeline.push_ready(report(problem), &mut sink);
+                        }
                     }
                 }
             }
@@ -223,11 +258,12 @@ where
         &mut self,
         path: Arc<Path>,
         chunk: evtx::err::Result<EvtxChunkData>,
+        open: bool,
         sink: &mut impl FnMut(T),
     ) {
         let seq = self.take_seq();
         if self.inline {
-            let out = run_chunk(&self.ctx, &path, chunk);
+            let out = run_chunk(&self.ctx, &path, chunk, open);
             self.reorder.insert(seq, Unit::Output(out.0, out.1));
             self.drain_ready(sink);
             return;
@@ -240,7 +276,7 @@ where
         let tx = self.tx.clone();
         rayon::spawn(move || {
             let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run_chunk(&ctx, &path, chunk)
+                run_chunk(&ctx, &path, chunk, open)
             }))
             .map_err(|panic| {
                 // Report the panic as a problem of this chunk rather than
@@ -368,6 +404,7 @@ fn run_chunk<T, M: Fn(Item) -> T>(
     ctx: &Context<M>,
     path: &Arc<Path>,
     chunk: evtx::err::Result<EvtxChunkData>,
+    open: bool,
 ) -> (Vec<T>, Counts) {
     let mut counts = Counts::default();
     let mut out = Vec::new();
@@ -384,6 +421,9 @@ fn run_chunk<T, M: Fn(Item) -> T>(
     };
     let number = data.number.unwrap_or(0);
     let chunk_start = FILE_HEADER_SIZE + number * CHUNK_SIZE;
+    for p in integrity::checksum_problems(path, &data, number, open) {
+        problem(&mut out, p);
+    }
     let mut chunk = match data.parse(Arc::clone(&ctx.settings)) {
         Ok(chunk) => chunk,
         Err(e) => {
@@ -454,6 +494,15 @@ fn run_chunk<T, M: Fn(Item) -> T>(
         out.push((ctx.map)(Item::Event(Box::new(event))));
     }
     (out, counts)
+}
+
+/// The number of the chunk the parser read or failed to read.
+fn chunk_number(chunk: &evtx::err::Result<EvtxChunkData>) -> Option<u64> {
+    match chunk {
+        Ok(data) => data.number,
+        Err(EvtxError::FailedToParseChunk { chunk_id, .. }) => Some(*chunk_id),
+        Err(_) => None,
+    }
 }
 
 /// A problem from an `evtx` error, with the chunk, record and offset it names.

@@ -98,7 +98,7 @@ impl<'t> Encoder<'t> {
     pub(crate) fn record(mut self, instance: &Instance, encoding: Encoding) -> Result<Encoded> {
         self.out.extend_from_slice(&FRAGMENT_HEADER);
         match encoding {
-            Encoding::Template => self.instance(instance)?,
+            Encoding::Template => self.instance(instance, false)?,
             Encoding::Plain => self.element(&instance.resolve(), false)?,
         }
         self.out.push(token::EOF);
@@ -240,7 +240,7 @@ impl<'t> Encoder<'t> {
 
     /// A template instance: a reference to the template's definition (the
     /// definition itself the first time the chunk sees it), then the values.
-    fn instance(&mut self, instance: &Instance) -> Result<()> {
+    fn instance(&mut self, instance: &Instance, nested: bool) -> Result<()> {
         let guid = template_guid(&instance.template);
         let id = u32::from_le_bytes([guid[0], guid[1], guid[2], guid[3]]);
         self.out.push(token::TEMPLATE_INSTANCE);
@@ -261,7 +261,7 @@ impl<'t> Encoder<'t> {
             Some(offset) => self.u32(offset),
             None => self.template_definition(&instance.template, id, guid)?,
         }
-        self.values(&instance.values)
+        self.values(&instance.values, nested)
     }
 
     fn template_definition(&mut self, template: &Element, id: u32, guid: [u8; 16]) -> Result<()> {
@@ -285,7 +285,7 @@ impl<'t> Encoder<'t> {
     /// The value count and descriptors (size, type), then the values, each
     /// written where it will stay so that nested instances get their
     /// offsets right.
-    fn values(&mut self, values: &[SlotValue]) -> Result<()> {
+    fn values(&mut self, values: &[SlotValue], nested: bool) -> Result<()> {
         self.u32(values.len() as u32);
         let table_at = self.out.len();
         self.out.resize(table_at + 4 * values.len(), 0);
@@ -296,14 +296,25 @@ impl<'t> Encoder<'t> {
                     v.encode(&mut self.out);
                     v.type_code()
                 }
-                SlotValue::Nested(nested) => {
-                    self.instance(nested)?;
+                SlotValue::Nested(inner) => {
+                    self.instance(inner, true)?;
                     self.out.push(token::EOF);
                     ty::BINXML
                 }
             };
             let len = self.out.len() - start;
-            let size = u16::try_from(len).map_err(|_| self.too_long(&format!("value {i}"), len))?;
+            let size = u16::try_from(len).map_err(|_| match value {
+                // A data section this long cannot fit in a chunk anyway.
+                SlotValue::Nested(_) => Error::RecordTooLarge {
+                    record_id: self.record_id,
+                    size: len,
+                    max: crate::chunk::CHUNK_SIZE - crate::chunk::CHUNK_HEADER_SIZE,
+                },
+                SlotValue::Value(_) if nested => {
+                    self.too_long(&format!("data item {}", i + 1), len)
+                }
+                SlotValue::Value(_) => self.too_long(&format!("System value {i}"), len),
+            })?;
             let at = table_at + 4 * i;
             self.out[at..at + 2].copy_from_slice(&size.to_le_bytes());
             self.out[at + 2] = type_code;
