@@ -51,7 +51,9 @@ fn expected(value: &FieldValue) -> Value {
         FieldValue::I64(n) => Value::Int(*n),
         FieldValue::Bool(b) => Value::Bool(*b),
         FieldValue::HexInt64(n) => Value::from(format!("{n:#x}")),
-        FieldValue::Binary(b) => Value::from(b.iter().map(|x| format!("{x:02X}")).collect::<String>()),
+        FieldValue::Binary(b) => {
+            Value::from(b.iter().map(|x| format!("{x:02X}")).collect::<String>())
+        }
         other => unreachable!("not generated: {other:?}"),
     }
 }
@@ -77,14 +79,16 @@ fn case() -> impl Strategy<Value = Case> {
         0u64..2_650_467_744_000_000_000,
         prop::collection::btree_map(name(), value(), 0..8),
     )
-        .prop_map(|(event_id, channel, computer, provider, time, fields)| Case {
-            event_id,
-            channel,
-            computer,
-            provider,
-            time,
-            fields,
-        })
+        .prop_map(
+            |(event_id, channel, computer, provider, time, fields)| Case {
+                event_id,
+                channel,
+                computer,
+                provider,
+                time,
+                fields,
+            },
+        )
 }
 
 fn spec(case: &Case) -> EventSpec {
@@ -93,7 +97,9 @@ fn spec(case: &Case) -> EventSpec {
         .computer(&case.computer)
         .provider(&case.provider)
         .filetime(case.time);
-    case.fields.iter().fold(spec, |s, (n, v)| s.data(n, v.clone()))
+    case.fields
+        .iter()
+        .fold(spec, |s, (n, v)| s.data(n, v.clone()))
 }
 
 proptest! {
