@@ -153,15 +153,11 @@ impl RecordWriter {
     }
 
     /// Renders and writes one record.
+    #[allow(dead_code)] // for subcommands that produce records one at a time
     pub fn write<T: Serialize + Tabular>(&mut self, record: &T) -> io::Result<()> {
         let mut buf = Vec::with_capacity(512);
         render(self.format, record, &mut buf);
         self.write_rendered(&buf)
-    }
-
-    /// Records written so far.
-    pub fn records(&self) -> u64 {
-        self.records
     }
 
     /// Closes the stream (JSON array end) and flushes.

@@ -200,6 +200,9 @@ struct Counts {
     problems: u64,
 }
 
+/// What a worker hands back for one chunk.
+type ChunkOutput<T> = (Vec<T>, Counts);
+
 enum Unit<T> {
     Output(Vec<T>, Counts),
     FileEnd(FileSummary),
@@ -211,8 +214,8 @@ struct Pipeline<T, M> {
     ctx: Arc<Context<M>>,
     inline: bool,
     max_in_flight: usize,
-    tx: mpsc::Sender<(u64, std::thread::Result<(Vec<T>, Counts)>)>,
-    rx: mpsc::Receiver<(u64, std::thread::Result<(Vec<T>, Counts)>)>,
+    tx: mpsc::Sender<(u64, ChunkOutput<T>)>,
+    rx: mpsc::Receiver<(u64, ChunkOutput<T>)>,
     reorder: BTreeMap<u64, Unit<T>>,
     next_seq: u64,
     next_out: u64,
@@ -289,7 +292,7 @@ where
                 };
                 (vec![(ctx.map)(Item::Problem(problem))], counts)
             });
-            let _ = tx.send((seq, Ok(out.unwrap_or_else(|e| e))));
+            let _ = tx.send((seq, out.unwrap_or_else(|e| e)));
         });
         self.drain_ready(sink);
     }
@@ -302,12 +305,8 @@ where
 
     /// Blocks until one chunk in flight is done.
     fn wait_one(&mut self, sink: &mut impl FnMut(T)) {
-        if let Ok((seq, result)) = self.rx.recv() {
+        if let Ok((seq, (out, counts))) = self.rx.recv() {
             self.in_flight -= 1;
-            let (out, counts) = match result {
-                Ok(done) => done,
-                Err(panic) => std::panic::resume_unwind(panic),
-            };
             self.reorder.insert(seq, Unit::Output(out, counts));
         }
         self.drain_ready(sink);
@@ -483,12 +482,11 @@ fn run_chunk<T, M: Fn(Item) -> T>(
         if !ctx.filter.matches(&event) {
             continue;
         }
-        if ctx.keep_raw {
-            if let Ok(text) = String::from_utf8(rendered)
-                && let Ok(raw) = serde_json::value::RawValue::from_string(text)
-            {
-                event.raw = Some(Raw::Json(raw));
-            }
+        if ctx.keep_raw
+            && let Ok(text) = String::from_utf8(rendered)
+            && let Ok(raw) = serde_json::value::RawValue::from_string(text)
+        {
+            event.raw = Some(Raw::Json(raw));
         }
         counts.emitted += 1;
         out.push((ctx.map)(Item::Event(Box::new(event))));
