@@ -35,7 +35,9 @@ fn middle_of(bytes: &[u8], id: u64) -> usize {
 fn each_damage_is_reported_and_the_rest_is_read() {
     use ProblemKind::*;
     let bytes = base();
-    let cases: Vec<(Damage, Vec<(ProblemKind, Option<u64>)>, Vec<u64>)> = vec![
+    // The damage, the problems (kind, chunk) it gives, the records still read.
+    type Case = (Damage, Vec<(ProblemKind, Option<u64>)>, Vec<u64>);
+    let cases: Vec<Case> = vec![
         (
             Damage::FileHeaderCrc,
             vec![(DamagedBlock, None)],
