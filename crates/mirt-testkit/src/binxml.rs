@@ -354,11 +354,49 @@ fn name_hash(units: &[u16]) -> u16 {
 /// A template's GUID, derived from its structure, so that the same
 /// template always has the same GUID and fixtures stay byte-identical.
 fn template_guid(template: &Element) -> [u8; 16] {
-    let text = format!("{template:?}");
+    let mut shape = Vec::with_capacity(1024);
+    signature(template, &mut shape);
     let mut guid = [0; 16];
-    guid[..8].copy_from_slice(&fnv1a(text.as_bytes(), 0xcbf2_9ce4_8422_2325).to_le_bytes());
-    guid[8..].copy_from_slice(&fnv1a(text.as_bytes(), 0x6c62_272e_07bb_0142).to_le_bytes());
+    guid[..8].copy_from_slice(&fnv1a(&shape, 0xcbf2_9ce4_8422_2325).to_le_bytes());
+    guid[8..].copy_from_slice(&fnv1a(&shape, 0x6c62_272e_07bb_0142).to_le_bytes());
     guid
+}
+
+/// A template's structure as bytes, spelled out field by field (not with
+/// `Debug`, whose format may change between compilers and would change the
+/// fixtures with it).
+fn signature(e: &Element, out: &mut Vec<u8>) {
+    let text = |out: &mut Vec<u8>, s: &str| {
+        out.extend((s.len() as u64).to_le_bytes());
+        out.extend_from_slice(s.as_bytes());
+    };
+    let leaf = |out: &mut Vec<u8>, leaf: &Leaf| match leaf {
+        Leaf::Text(s) => {
+            out.push(b'T');
+            text(out, s);
+        }
+        Leaf::Slot { index, ty, optional } => {
+            out.push(b'S');
+            out.extend(index.to_le_bytes());
+            out.push(*ty);
+            out.push(u8::from(*optional));
+        }
+    };
+    out.push(b'<');
+    text(out, &e.name);
+    out.extend(e.dependency.unwrap_or(NO_DEPENDENCY).to_le_bytes());
+    for (name, value) in &e.attributes {
+        out.push(b'@');
+        text(out, name);
+        leaf(out, value);
+    }
+    for child in &e.children {
+        match child {
+            Content::Element(c) => signature(c, out),
+            Content::Leaf(l) => leaf(out, l),
+        }
+    }
+    out.push(b'>');
 }
 
 fn fnv1a(bytes: &[u8], seed: u64) -> u64 {

@@ -118,7 +118,8 @@ impl EvtxWriter {
             if full || !chunk.push(event, id, self.encoding)? {
                 chunks.push(std::mem::replace(&mut chunk, ChunkBuilder::new()));
                 let fits = chunk.push(event, id, self.encoding)?;
-                debug_assert!(fits, "an empty chunk takes any record small enough");
+                // `push` refuses records larger than an empty chunk holds.
+                assert!(fits, "an empty chunk takes any record small enough");
             }
         }
         if chunk.len() > 0 {
