@@ -44,11 +44,6 @@ impl ChunkBuilder {
         self.records
     }
 
-    /// The last record id written, if any.
-    pub(crate) fn last_id(&self) -> Option<u64> {
-        self.ids.map(|(_, last)| last)
-    }
-
     /// Adds the record if it fits; `Ok(false)` if the chunk is too full.
     pub(crate) fn push(
         &mut self,
@@ -105,6 +100,8 @@ impl ChunkBuilder {
         h[40..44].copy_from_slice(&128u32.to_le_bytes());
         h[44..48].copy_from_slice(&(self.last_record as u32).to_le_bytes());
         h[48..52].copy_from_slice(&(self.free as u32).to_le_bytes());
+        // Flag 0x1 is set on every chunk of the Windows logs we have seen.
+        h[120..124].copy_from_slice(&1u32.to_le_bytes());
         for (i, offset) in self.tables.string_buckets.iter().enumerate() {
             h[128 + 4 * i..132 + 4 * i].copy_from_slice(&offset.to_le_bytes());
         }

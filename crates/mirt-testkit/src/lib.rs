@@ -3,15 +3,21 @@
 //! meet, plus the project's generated fixtures and the location of the
 //! real-world corpus.
 //!
-//! The writer lays files out as Windows does: a file header, 64 KiB chunks
-//! with correct CRC32s, records holding binary XML with one template per
-//! event shape stored once per chunk, and typed substitution values
-//! (numbers stay numbers, SIDs stay SIDs).
+//! - [`EventSpec`] describes an event; [`EvtxWriter`] writes events as an
+//!   EVTX file laid out as Windows does: a file header, 64 KiB chunks with
+//!   correct CRC32s, records holding binary XML with one template per event
+//!   shape stored once per chunk, and typed substitution values (numbers
+//!   stay numbers, SIDs stay SIDs).
+//! - [`Damage`] breaks one thing in a file (a checksum, a magic, a record,
+//!   the end); [`damage`] also makes files that only look like event logs.
+//! - [`layout`] finds chunks and records in a file's bytes.
+//! - [`fixtures`] generates the committed files under `fixtures/evtx`.
+//! - [`corpus`] finds the real-world corpus, or says that a test is skipped.
 //!
 //! ```
-//! use mirt_testkit::{EventSpec, EvtxWriter};
+//! use mirt_testkit::{Damage, EventSpec, EvtxWriter, layout};
 //!
-//! let bytes = EvtxWriter::new()
+//! let mut bytes = EvtxWriter::new()
 //!     .push(
 //!         EventSpec::new(4624)
 //!             .channel("Security")
@@ -21,9 +27,15 @@
 //!             .data("TargetUserName", "alice")
 //!             .data_u32("LogonType", 3),
 //!     )
+//!     .push(EventSpec::new(4634).channel("Security"))
 //!     .to_bytes()
 //!     .unwrap();
 //! assert_eq!(bytes.len(), 4096 + 65536);
+//! assert_eq!(layout::records(&bytes).len(), 2);
+//!
+//! // A record whose size field is 0, the rest intact.
+//! Damage::RecordZeroSize { record_id: 2 }.apply(&mut bytes);
+//! assert_eq!(layout::records(&bytes).len(), 1);
 //! ```
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]

@@ -1,7 +1,7 @@
 //! [`EvtxWriter`]: events in, a complete EVTX file out.
 
 use crate::binxml::Encoding;
-use crate::chunk::{CHUNK_SIZE, ChunkBuilder};
+use crate::chunk::ChunkBuilder;
 use crate::error::{Error, Result};
 use crate::spec::EventSpec;
 use std::path::Path;
@@ -95,7 +95,7 @@ impl EvtxWriter {
     }
 
     /// Marks the file dirty (not closed cleanly), as a live log copied
-    /// from a running system is.
+    /// from a running system is; its last chunk is the one being written.
     pub fn dirty(mut self, yes: bool) -> Self {
         self.dirty = yes;
         self
@@ -108,7 +108,11 @@ impl EvtxWriter {
 
     /// The file's bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        let mut chunks = Vec::new();
+        // The header comes last, when the chunks are counted; each chunk is
+        // appended as soon as it is full.
+        let mut out = vec![0; FILE_HEADER_SIZE];
+        let mut chunks = 0;
+        let mut last_id = None;
         let mut chunk = ChunkBuilder::new();
         let mut next_id = self.first_record_id;
         for event in &self.events {
@@ -116,24 +120,20 @@ impl EvtxWriter {
             next_id = id + 1;
             let full = chunk.len() >= self.max_records_per_chunk;
             if full || !chunk.push(event, id, self.encoding)? {
-                chunks.push(std::mem::replace(&mut chunk, ChunkBuilder::new()));
+                out.extend_from_slice(&std::mem::replace(&mut chunk, ChunkBuilder::new()).finish());
+                chunks += 1;
                 let fits = chunk.push(event, id, self.encoding)?;
                 // `push` refuses records larger than an empty chunk holds.
                 assert!(fits, "an empty chunk takes any record small enough");
             }
+            last_id = Some(id);
         }
         if chunk.len() > 0 {
-            chunks.push(chunk);
-        }
-        let next_record_id = chunks
-            .last()
-            .and_then(ChunkBuilder::last_id)
-            .map_or(self.first_record_id, |id| id + 1);
-        let mut out = Vec::with_capacity(FILE_HEADER_SIZE + chunks.len() * CHUNK_SIZE);
-        out.extend_from_slice(&self.file_header(chunks.len(), next_record_id));
-        for chunk in chunks {
             out.extend_from_slice(&chunk.finish());
+            chunks += 1;
         }
+        let next_record_id = last_id.map_or(self.first_record_id, |id| id + 1);
+        out[..FILE_HEADER_SIZE].copy_from_slice(&self.file_header(chunks, next_record_id));
         Ok(out)
     }
 
@@ -168,4 +168,91 @@ impl EvtxWriter {
 pub(crate) fn set_file_checksum(file: &mut [u8]) {
     let crc = crc32fast::hash(&file[..120]);
     file[124..128].copy_from_slice(&crc.to_le_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chunk::CHUNK_SIZE;
+
+    fn u16_at(b: &[u8], at: usize) -> u16 {
+        u16::from_le_bytes(b[at..at + 2].try_into().unwrap())
+    }
+    fn u32_at(b: &[u8], at: usize) -> u32 {
+        u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
+    }
+    fn u64_at(b: &[u8], at: usize) -> u64 {
+        u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
+    }
+
+    #[test]
+    fn file_and_chunk_headers_are_laid_out_with_their_checksums() {
+        let bytes = EvtxWriter::new()
+            .first_record_id(10)
+            .max_records_per_chunk(3)
+            .extend((0..5).map(|_| EventSpec::new(1)))
+            .to_bytes()
+            .unwrap();
+        assert_eq!(bytes.len(), FILE_HEADER_SIZE + 2 * CHUNK_SIZE);
+        let h = &bytes[..FILE_HEADER_SIZE];
+        assert_eq!(&h[..8], FILE_MAGIC);
+        assert_eq!((u64_at(h, 8), u64_at(h, 16), u64_at(h, 24)), (0, 1, 15));
+        assert_eq!(u32_at(h, 32), 128);
+        assert_eq!(
+            (u16_at(h, 36), u16_at(h, 38), u16_at(h, 40), u16_at(h, 42)),
+            (1, 3, 4096, 2)
+        );
+        assert_eq!(u32_at(h, 124), crc32fast::hash(&h[..120]));
+        for (n, ids) in [(0, (10, 12)), (1, (13, 14))] {
+            let c = &bytes[FILE_HEADER_SIZE + n * CHUNK_SIZE..][..CHUNK_SIZE];
+            assert_eq!(&c[..8], b"ElfChnk\0");
+            assert_eq!((u64_at(c, 8), u64_at(c, 16)), ids);
+            assert_eq!((u64_at(c, 24), u64_at(c, 32)), ids);
+            assert_eq!(u32_at(c, 40), 128);
+            let (last, free) = (u32_at(c, 44) as usize, u32_at(c, 48) as usize);
+            assert_eq!(&c[last..last + 4], b"**\0\0");
+            assert_eq!(last + u32_at(c, last + 4) as usize, free);
+            assert_eq!(u32_at(c, 52), crc32fast::hash(&c[512..free]));
+            let mut crc = crc32fast::Hasher::new();
+            crc.update(&c[..120]);
+            crc.update(&c[128..512]);
+            assert_eq!(u32_at(c, 124), crc.finalize());
+            assert!(c[free..].iter().all(|b| *b == 0), "free space is zeros");
+        }
+    }
+
+    #[test]
+    fn records_carry_their_size_at_both_ends() {
+        let bytes = EvtxWriter::new()
+            .push(
+                EventSpec::new(1)
+                    .time("2024-03-01T10:00:00Z")
+                    .data("A", "b"),
+            )
+            .to_bytes()
+            .unwrap();
+        let r = &bytes[FILE_HEADER_SIZE + 512..];
+        let size = u32_at(r, 4) as usize;
+        assert_eq!(size % 8, 0);
+        assert_eq!(u32_at(r, size - 4) as usize, size);
+        assert_eq!(u64_at(r, 8), 1);
+        assert_eq!(
+            u64_at(r, 16),
+            crate::parse_filetime("2024-03-01T10:00:00Z").unwrap()
+        );
+        // A fragment header, then a template instance.
+        assert_eq!(&r[24..29], &[0x0f, 1, 1, 0, 0x0c]);
+    }
+
+    #[test]
+    fn a_dirty_log_says_so() {
+        let bytes = EvtxWriter::new()
+            .dirty(true)
+            .minor_version(2)
+            .push(EventSpec::new(1))
+            .to_bytes()
+            .unwrap();
+        assert_eq!(u32_at(&bytes, 120), 1);
+        assert_eq!(u16_at(&bytes, 36), 2);
+    }
 }
