@@ -78,7 +78,7 @@ fn each_damage_is_reported_and_the_rest_is_read() {
                 chunk: 2,
                 keep: middle_of(&bytes, 25),
             },
-            vec![(Truncated, Some(2)), (DamagedRecord, Some(2))],
+            vec![(Truncated, Some(2))],
             ids(&[1..=24]),
         ),
         (
@@ -102,6 +102,34 @@ fn each_damage_is_reported_and_the_rest_is_read() {
         assert_eq!(summary.records, good.len() as u64, "{damage:?}");
         assert_eq!(summary.problems, problems.len() as u64, "{damage:?}");
     }
+}
+
+#[test]
+fn a_record_cut_by_the_end_of_the_file_is_named_and_not_read() {
+    let mut bytes = base();
+    let keep = middle_of(&bytes, 25);
+    Damage::Truncate { chunk: 2, keep }.apply(&mut bytes);
+    let read = read_bytes(&bytes, "cut.evtx");
+    let [p] = read.problems.as_slice() else {
+        panic!("{:?}", read.problems)
+    };
+    assert_eq!(
+        (p.kind, p.chunk, p.record_id),
+        (ProblemKind::Truncated, Some(2), Some(25))
+    );
+    assert_eq!(p.offset, Some(layout::chunk_offset(2) as u64));
+    assert!(
+        p.reason
+            .contains(&format!("ends {keep} bytes into chunk 2")),
+        "{p}"
+    );
+    // What the records say is what was written: nothing read from past the cut.
+    let last = read.events.last().unwrap();
+    assert_eq!(last.record_id, Some(24));
+    assert_eq!(
+        last.fields.get("TargetUserName"),
+        Some(&mirt_core::Value::from("user24"))
+    );
 }
 
 #[test]
