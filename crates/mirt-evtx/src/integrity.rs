@@ -121,7 +121,7 @@ pub fn trailing_chunk(
     } else {
         None
     };
-    let reason = match (&partial, cut_record) {
+    let reason = match (&partial, cut_record.map(|(id, _)| id)) {
         (Some(_), Some(id)) => format!(
             "file ends {cut} bytes into chunk {whole} (of 65536), inside record {id}: the records before it are read"
         ),
@@ -135,9 +135,11 @@ pub fn trailing_chunk(
             "file ends {cut} bytes into chunk {whole} (of 65536), and those bytes hold no chunk header: its records are lost"
         ),
     };
-    let mut problem = Problem::file(ProblemKind::Truncated, path, reason).at(start);
+    // Where the cut record starts, or else the cut chunk.
+    let at = start + cut_record.map_or(0, |(_, offset)| offset as u64);
+    let mut problem = Problem::file(ProblemKind::Truncated, path, reason).at(at);
     problem.chunk = Some(whole);
-    problem.record_id = cut_record;
+    problem.record_id = cut_record.map(|(id, _)| id);
     let partial = partial.map(|mut data| {
         data.number = Some(whole);
         data
@@ -149,9 +151,9 @@ pub fn trailing_chunk(
 /// the cut: it is padded with zeros to a chunk's size, and its free space
 /// starts where the first record that is not whole before the cut starts
 /// (the one the cut goes through, or a damaged one), so that no record is
-/// read with zeros in place of its lost end. Returns the id of the record
-/// the cut goes through, when its header is whole.
-fn keep_whole_records(chunk: &mut Vec<u8>) -> Option<u64> {
+/// read with zeros in place of its lost end. Returns the id and offset of
+/// the record the cut goes through, when its header is whole.
+fn keep_whole_records(chunk: &mut Vec<u8>) -> Option<(u64, usize)> {
     let cut = chunk.len();
     let u32_at =
         |c: &[u8], at: usize| u32::from_le_bytes(c[at..at + 4].try_into().expect("4 bytes"));
@@ -163,9 +165,8 @@ fn keep_whole_records(chunk: &mut Vec<u8>) -> Option<u64> {
             break;
         }
         if at + size > cut {
-            cut_record = Some(u64::from_le_bytes(
-                chunk[at + 8..at + 16].try_into().expect("8 bytes"),
-            ));
+            let id = u64::from_le_bytes(chunk[at + 8..at + 16].try_into().expect("8 bytes"));
+            cut_record = Some((id, at));
             break;
         }
         at += size;
@@ -206,7 +207,7 @@ mod tests {
     fn the_free_space_starts_at_the_cut_record() {
         let mut c = chunk_with(&[100, 100, 100]);
         c.truncate(512 + 250);
-        assert_eq!(keep_whole_records(&mut c), Some(3));
+        assert_eq!(keep_whole_records(&mut c), Some((3, 712)));
         assert_eq!(c.len(), CHUNK_SIZE as usize);
         assert_eq!(u32::from_le_bytes(c[48..52].try_into().unwrap()), 712);
         assert!(c[712..].iter().all(|b| *b == 0));
