@@ -1,7 +1,7 @@
 //! `mirt evtx` as a user runs it: formats, filters, problems, exit codes.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 fn mirt() -> Command {
@@ -11,15 +11,7 @@ fn mirt() -> Command {
 }
 
 fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("MIRT_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipped: corpus not found at {}", dir.display());
-        None
-    }
+    mirt_testkit::corpus::dir()
 }
 
 fn run(args: &[&std::ffi::OsStr]) -> Output {

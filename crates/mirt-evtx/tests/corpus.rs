@@ -4,20 +4,12 @@
 
 use mirt_core::{Problem, ProblemKind};
 use mirt_evtx::{EvtxReader, FileSummary, Item};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;
 
 fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("MIRT_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipped: corpus not found at {}", dir.display());
-        None
-    }
+    mirt_testkit::corpus::dir()
 }
 
 #[derive(Default)]
