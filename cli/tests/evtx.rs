@@ -130,7 +130,7 @@ fn csv_json_and_table_formats() {
     ]);
     let lines = stdout_lines(&csv);
     assert!(
-        lines[0].starts_with("timestamp,computer,channel,event_id"),
+        lines[0].starts_with("timestamp,computer,channel,event_id,record_id"),
         "{}",
         lines[0]
     );
