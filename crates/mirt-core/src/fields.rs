@@ -86,7 +86,7 @@ impl Fields {
     /// The name and value of the `i`-th field (in source order), for
     /// callers that resolve a name once and read it by position after.
     pub fn get_index(&self, i: usize) -> Option<(&str, &Value)> {
-        self.0.get(i).map(|(k, v)| (k.as_str(), v))
+        self.items.get(i).map(|(k, v)| (k.as_str(), v))
     }
 
     /// Iterates over the fields in order.

@@ -218,7 +218,9 @@ impl Parser {
             Some(Token::Word(w)) if w.eq_ignore_ascii_case("them") => OfTarget::Them,
             Some(Token::Word(w)) => OfTarget::Pattern(w.clone()),
             _ => {
-                return Err("'of' must be followed by 'them' or a search identifier pattern".into());
+                return Err(
+                    "'of' must be followed by 'them' or a search identifier pattern".into(),
+                );
             }
         };
         self.pos += 1;

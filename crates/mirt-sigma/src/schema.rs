@@ -12,7 +12,7 @@
 use regex::Regex;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 /// Which of the specification's schemas a document is checked against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,17 +85,37 @@ pub fn validate(kind: SchemaKind, doc: &Value) -> Result<(), SchemaViolation> {
     check(kind.schema(), doc, "")
 }
 
-fn fail<T>(pointer: &str, message: impl Into<String>) -> Result<T, SchemaViolation> {
+thread_local! {
+    /// Set while alternatives of `anyOf`/`oneOf`/`if` are tried: their
+    /// failures are expected and their messages not worth building.
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn fail<T>(pointer: &str, message: impl FnOnce() -> String) -> Result<T, SchemaViolation> {
+    if QUIET.with(|q| q.get()) {
+        return Err(SchemaViolation {
+            pointer: String::new(),
+            message: String::new(),
+        });
+    }
     Err(SchemaViolation {
         pointer: pointer.to_string(),
-        message: message.into(),
+        message: message(),
     })
+}
+
+/// Whether `value` satisfies `schema`, without building messages.
+fn passes(schema: &Value, value: &Value, at: &str) -> bool {
+    let was = QUIET.with(|q| q.replace(true));
+    let ok = check(schema, value, at).is_ok();
+    QUIET.with(|q| q.set(was));
+    ok
 }
 
 fn check(schema: &Value, value: &Value, at: &str) -> Result<(), SchemaViolation> {
     let schema = match schema {
         Value::Bool(true) => return Ok(()),
-        Value::Bool(false) => return fail(at, "no value is allowed here"),
+        Value::Bool(false) => return fail(at, || "no value is allowed here".into()),
         Value::Object(s) => s,
         _ => return Ok(()),
     };
@@ -105,15 +125,14 @@ fn check(schema: &Value, value: &Value, at: &str) -> Result<(), SchemaViolation>
     if let Some(c) = schema.get("const")
         && c != value
     {
-        return fail(at, format!("must be {c}"));
+        return fail(at, || format!("must be {c}"));
     }
     if let Some(Value::Array(options)) = schema.get("enum")
         && !options.contains(value)
     {
-        return fail(
-            at,
-            format!("must be one of {}", Value::Array(options.clone())),
-        );
+        return fail(at, || {
+            format!("must be one of {}", Value::Array(options.clone()))
+        });
     }
     match value {
         Value::String(s) => check_string(schema, s, at)?,
@@ -144,14 +163,13 @@ fn check_type(t: &Value, value: &Value, at: &str) -> Result<(), SchemaViolation>
     if ok {
         Ok(())
     } else {
-        fail(
-            at,
+        fail(at, || {
             format!(
                 "{} is not of type {}",
                 describe(value),
                 allowed.join(" or ")
-            ),
-        )
+            )
+        })
     }
 }
 
@@ -170,31 +188,34 @@ fn check_string(schema: &Map<String, Value>, s: &str, at: &str) -> Result<(), Sc
     if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
         && len > max
     {
-        return fail(at, format!("longer than {max} characters ({len})"));
+        return fail(at, || format!("longer than {max} characters ({len})"));
     }
     if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
         && len < min
     {
-        return fail(at, format!("shorter than {min} characters"));
+        return fail(at, || format!("shorter than {min} characters"));
     }
     if let Some(pattern) = schema.get("pattern").and_then(Value::as_str)
-        && let Some(re) = pattern_regex(pattern)
-        && !re.is_match(s)
+        && pattern_matches(pattern, s) == Some(false)
     {
-        return fail(at, format!("{s:?} does not match the pattern {pattern}"));
+        return fail(at, || format!("{s:?} does not match the pattern {pattern}"));
     }
     Ok(())
 }
 
-/// Schema patterns, compiled once.
-fn pattern_regex(pattern: &str) -> Option<Regex> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Option<Regex>>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
-    cache
-        .entry(pattern.to_string())
-        .or_insert_with(|| Regex::new(pattern).ok())
-        .clone()
+/// Whether `s` matches a schema pattern (`None` if the pattern does not
+/// compile); patterns are compiled once, per thread.
+fn pattern_matches(pattern: &str, s: &str) -> Option<bool> {
+    thread_local! {
+        static CACHE: std::cell::RefCell<HashMap<String, Option<Regex>>> = Default::default();
+    }
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let re = cache
+            .entry(pattern.to_string())
+            .or_insert_with(|| Regex::new(pattern).ok());
+        re.as_ref().map(|re| re.is_match(s))
+    })
 }
 
 fn check_array(
@@ -206,20 +227,19 @@ fn check_array(
     if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
         && n < min
     {
-        return fail(at, format!("needs at least {min} items"));
+        return fail(at, || format!("needs at least {min} items"));
     }
     if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
         && n > max
     {
-        return fail(at, format!("allows at most {max} items"));
+        return fail(at, || format!("allows at most {max} items"));
     }
     if schema.get("uniqueItems") == Some(&Value::Bool(true)) {
         for (i, item) in items.iter().enumerate() {
             if items[..i].contains(item) {
-                return fail(
-                    &format!("{at}/{i}"),
-                    format!("duplicate item {}", describe(item)),
-                );
+                return fail(&format!("{at}/{i}"), || {
+                    format!("duplicate item {}", describe(item))
+                });
             }
         }
     }
@@ -239,7 +259,7 @@ fn check_object(
     if let Some(Value::Array(required)) = schema.get("required") {
         for key in required.iter().filter_map(Value::as_str) {
             if !map.contains_key(key) {
-                return fail(at, format!("the required property {key:?} is missing"));
+                return fail(at, || format!("the required property {key:?} is missing"));
             }
         }
     }
@@ -262,12 +282,12 @@ fn check_number(schema: &Map<String, Value>, n: f64, at: &str) -> Result<(), Sch
     if let Some(min) = schema.get("minimum").and_then(Value::as_f64)
         && n < min
     {
-        return fail(at, format!("{n} is less than {min}"));
+        return fail(at, || format!("{n} is less than {min}"));
     }
     if let Some(max) = schema.get("maximum").and_then(Value::as_f64)
         && n > max
     {
-        return fail(at, format!("{n} is greater than {max}"));
+        return fail(at, || format!("{n} is greater than {max}"));
     }
     Ok(())
 }
@@ -282,38 +302,20 @@ fn check_combinators(
             check(sub, value, at)?;
         }
     }
-    if let Some(Value::Array(any)) = schema.get("anyOf") {
-        let mut first_error = None;
-        if !any.iter().any(|sub| match check(sub, value, at) {
-            Ok(()) => true,
-            Err(e) => {
-                first_error.get_or_insert(e);
-                false
-            }
-        }) {
-            return Err(alternatives_failed(at, first_error));
-        }
+    if let Some(Value::Array(any)) = schema.get("anyOf")
+        && !any.iter().any(|sub| passes(sub, value, at))
+    {
+        return Err(alternatives_failed(any, value, at));
     }
     if let Some(Value::Array(one)) = schema.get("oneOf") {
-        let mut first_error = None;
-        let passing = one
-            .iter()
-            .filter(|sub| match check(sub, value, at) {
-                Ok(()) => true,
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                    false
-                }
-            })
-            .count();
-        match passing {
+        match one.iter().filter(|sub| passes(sub, value, at)).count() {
             1 => {}
-            0 => return Err(alternatives_failed(at, first_error)),
-            _ => return fail(at, "matches more than one of the allowed forms"),
+            0 => return Err(alternatives_failed(one, value, at)),
+            _ => return fail(at, || "matches more than one of the allowed forms".into()),
         }
     }
     if let Some(condition) = schema.get("if") {
-        let branch = if check(condition, value, at).is_ok() {
+        let branch = if passes(condition, value, at) {
             schema.get("then")
         } else {
             schema.get("else")
@@ -325,7 +327,14 @@ fn check_combinators(
     Ok(())
 }
 
-fn alternatives_failed(at: &str, first: Option<SchemaViolation>) -> SchemaViolation {
+fn alternatives_failed(alternatives: &[Value], value: &Value, at: &str) -> SchemaViolation {
+    if QUIET.with(|q| q.get()) {
+        return SchemaViolation {
+            pointer: String::new(),
+            message: String::new(),
+        };
+    }
+    let first = alternatives.first().and_then(|a| check(a, value, at).err());
     let detail = first.map(|e| format!(" (e.g. {e})")).unwrap_or_default();
     SchemaViolation {
         pointer: at.to_string(),

@@ -3,7 +3,7 @@
 //! a literal cannot say (inner wildcards, `?`, non-ASCII case folding).
 
 use crate::value::{Piece, SigmaString};
-use regex::Regex;
+use std::sync::{Arc, OnceLock};
 
 /// Where a literal must occur in the field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -30,22 +30,106 @@ impl Pos {
     }
 }
 
-/// A regex over field text: byte-oriented with ASCII case folding when
-/// that is all the pattern needs (far smaller and quicker to build than a
-/// Unicode-aware one), Unicode-aware otherwise.
-#[derive(Debug, Clone)]
-pub(crate) enum TextRegex {
-    Bytes(regex::bytes::Regex),
-    Unicode(Regex),
+/// A regex over field text, compiled on first use: most rules never get
+/// past their prefilter on a given evidence set, and compiling every regex
+/// of a large rule set up front would cost more than hunting. Byte-oriented
+/// with ASCII case folding when that is all the pattern needs (smaller and
+/// quicker), Unicode-aware otherwise.
+#[derive(Debug)]
+pub(crate) struct LazyRegex {
+    source: String,
+    bytes: bool,
+    compiled: OnceLock<Option<Compiled>>,
 }
 
-impl TextRegex {
+#[derive(Debug)]
+enum Compiled {
+    Bytes(regex::bytes::Regex),
+    Unicode(regex::Regex),
+}
+
+impl LazyRegex {
+    /// A regex whose syntax is known to be valid (checked with
+    /// [`check_syntax`] or built by this module).
+    pub(crate) fn new(source: String, bytes: bool) -> Arc<LazyRegex> {
+        Arc::new(LazyRegex {
+            source,
+            bytes,
+            compiled: OnceLock::new(),
+        })
+    }
+
     pub(crate) fn is_match(&self, text: &str) -> bool {
-        match self {
-            TextRegex::Bytes(re) => re.is_match(text.as_bytes()),
-            TextRegex::Unicode(re) => re.is_match(text),
+        let compiled = self.compiled.get_or_init(|| {
+            // Valid syntax can still exceed the size limit: such a regex
+            // matches nothing rather than stopping the run.
+            if self.bytes {
+                regex::bytes::Regex::new(&self.source)
+                    .ok()
+                    .map(Compiled::Bytes)
+            } else {
+                regex::Regex::new(&self.source).ok().map(Compiled::Unicode)
+            }
+        });
+        match compiled {
+            Some(Compiled::Bytes(re)) => re.is_match(text.as_bytes()),
+            Some(Compiled::Unicode(re)) => re.is_match(text),
+            None => false,
         }
     }
+}
+
+/// Parses a regex (with its flags prefix) to check it: the error says what
+/// is not supported. Returns the parsed form, for literal extraction.
+pub(crate) fn check_syntax(source: &str) -> Result<regex_syntax::hir::Hir, String> {
+    regex_syntax::Parser::new().parse(source).map_err(|e| {
+        e.to_string()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .last()
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    })
+}
+
+/// Literals of which every match of the regex contains one, when the regex
+/// has such a short set (its possible prefixes or suffixes): the regex's
+/// prefilter atoms.
+pub(crate) fn required_literals(hir: &regex_syntax::hir::Hir) -> Vec<Lit> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let mut best: Option<Vec<Lit>> = None;
+    for kind in [ExtractKind::Prefix, ExtractKind::Suffix] {
+        let seq = Extractor::new().kind(kind).extract(hir);
+        let Some(lits) = seq.literals() else { continue };
+        if lits.is_empty() || lits.len() > 64 || lits.iter().any(|l| l.as_bytes().len() < 3) {
+            continue;
+        }
+        let mut out: Vec<Lit> = Vec::new();
+        for l in lits {
+            let Ok(text) = std::str::from_utf8(l.as_bytes()) else {
+                return Vec::new();
+            };
+            let cased = !folds_like_ascii(text);
+            let text = if cased {
+                text.to_string()
+            } else {
+                text.to_ascii_lowercase()
+            };
+            if !out.iter().any(|o| o.text == text && o.cased == cased) {
+                out.push(Lit {
+                    text,
+                    pos: Pos::Contains,
+                    cased,
+                });
+            }
+        }
+        let shortest = |v: &[Lit]| v.iter().map(|l| l.text.len()).min().unwrap_or(0);
+        if best.as_ref().is_none_or(|b| shortest(&out) > shortest(b)) {
+            best = Some(out);
+        }
+    }
+    best.unwrap_or_default()
 }
 
 /// A compiled string pattern. `L` is how a literal is referred to: its
@@ -60,7 +144,9 @@ pub(crate) enum Pattern<L> {
     Present,
     /// A regular expression, with a literal that must occur for it to
     /// match (checked first, through the scanner).
-    Regex(TextRegex, Option<L>),
+    /// A regex, with literals at least one of which must occur for it to
+    /// match (found first, through the scanner); empty when there are none.
+    Regex(Arc<LazyRegex>, Vec<L>),
 }
 
 /// A literal before bucket assembly.
@@ -71,8 +157,8 @@ pub(crate) struct Lit {
     pub cased: bool,
 }
 
-/// Builds the pattern for `s` at `pos`. `keyword` patterns never use the
-/// scanner (they search every field), so they are always regexes.
+/// Builds the pattern for `s` at `pos`. `keyword` patterns search every
+/// value of the event: their wildcard forms get no prefilter literal.
 pub(crate) fn build(
     s: &SigmaString,
     pos: Pos,
@@ -103,7 +189,7 @@ pub(crate) fn build(
     match middle {
         [] if lead || trail => return Ok(Pattern::Present),
         [] => return Ok(Pattern::Empty),
-        [Piece::Lit(text)] if !keyword && (cased || folds_like_ascii(text)) => {
+        [Piece::Lit(text)] if cased || folds_like_ascii(text) => {
             return Ok(Pattern::Literal(Lit {
                 text: text.clone(),
                 pos: effective,
@@ -115,7 +201,10 @@ pub(crate) fn build(
     let required = (!keyword)
         .then(|| longest_ascii_literal(middle, cased))
         .flatten();
-    Ok(Pattern::Regex(glob_regex(&pieces, cased)?, required))
+    Ok(Pattern::Regex(
+        glob_regex(&pieces, cased)?,
+        required.into_iter().collect(),
+    ))
 }
 
 /// Whether ASCII case folding is all the folding `text` needs: its
@@ -145,7 +234,7 @@ fn longest_ascii_literal(pieces: &[Piece], cased: bool) -> Option<Lit> {
 /// A regex for the whole field: `*` is any text, `?` one character,
 /// literals are escaped. Leading and trailing `*` become an unanchored end
 /// (cheaper to compile and to run than `.*`).
-fn glob_regex(pieces: &[Piece], cased: bool) -> Result<TextRegex, String> {
+fn glob_regex(pieces: &[Piece], cased: bool) -> Result<Arc<LazyRegex>, String> {
     let ascii = pieces.iter().all(|p| match p {
         Piece::Lit(t) => cased || folds_like_ascii(t),
         _ => true,
@@ -175,14 +264,7 @@ fn glob_regex(pieces: &[Piece], cased: bool) -> Result<TextRegex, String> {
     if !trail {
         re.push('$');
     }
-    let fail = |e: regex::Error| format!("cannot compile the wildcard pattern: {e}");
-    if ascii {
-        regex::bytes::Regex::new(&re)
-            .map(TextRegex::Bytes)
-            .map_err(fail)
-    } else {
-        Regex::new(&re).map(TextRegex::Unicode).map_err(fail)
-    }
+    Ok(LazyRegex::new(re, ascii))
 }
 
 #[cfg(test)]
@@ -240,12 +322,10 @@ mod tests {
             false,
         )
         .unwrap();
-        let Pattern::Regex(re, Some(req)) = p else {
-            panic!()
-        };
+        let Pattern::Regex(re, req) = p else { panic!() };
         assert!(re.is_match(r"c:\users\x\EVIL1.exe"));
         assert!(!re.is_match(r"c:\users\x\evil.exe"));
-        assert_eq!(req.text, "\\evil");
+        assert_eq!(req[0].text, "\\evil");
         let dash = build(
             &SigmaString::parse(" \u{2013}enc ", false),
             Pos::Contains,
@@ -264,21 +344,25 @@ mod tests {
             false,
         )
         .unwrap();
-        let Pattern::Regex(re, None) = u else {
-            panic!()
-        };
+        let Pattern::Regex(re, _) = u else { panic!() };
         assert!(re.is_match("viel ärger hier"));
         let k = build(
+            &SigmaString::parse("mimi*katz", false),
+            Pos::Contains,
+            false,
+            true,
+        )
+        .unwrap();
+        let Pattern::Regex(re, _) = k else { panic!() };
+        assert!(re.is_match("run MimiKatz now"));
+        let lit = build(
             &SigmaString::parse("mimikatz", false),
             Pos::Contains,
             false,
             true,
         )
         .unwrap();
-        let Pattern::Regex(re, None) = k else {
-            panic!()
-        };
-        assert!(re.is_match("run MimiKatz now"));
+        assert!(matches!(lit, Pattern::Literal(_)));
         assert!(Pos::Suffix.accepts(3, 5, 5) && !Pos::Prefix.accepts(1, 2, 5));
     }
 }

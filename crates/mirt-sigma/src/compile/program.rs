@@ -5,7 +5,6 @@
 
 use super::pattern::Pattern;
 use ipnet::IpNet;
-use regex::Regex;
 
 /// A boolean expression over the tests of a program.
 #[derive(Debug, Clone)]
@@ -85,12 +84,6 @@ pub(crate) enum Check<F, L> {
     },
     /// The field is an IP address in one of the networks.
     Cidr { nets: Vec<IpNet>, neq: bool },
-    /// Regular expressions (unanchored).
-    Regex {
-        regexes: Vec<Regex>,
-        all: bool,
-        neq: bool,
-    },
     /// The field equals (starts with, ends with, contains) another field.
     FieldRef {
         others: Vec<F>,
@@ -135,7 +128,7 @@ impl<F, L> Check<F, L> {
                                 Pattern::Empty => Pattern::Empty,
                                 Pattern::Present => Pattern::Present,
                                 Pattern::Regex(re, req) => {
-                                    Pattern::Regex(re.clone(), req.as_ref().map(&mut lit))
+                                    Pattern::Regex(re.clone(), req.iter().map(&mut lit).collect())
                                 }
                             })
                             .collect()
@@ -159,11 +152,6 @@ impl<F, L> Check<F, L> {
             },
             Check::Cidr { nets, neq } => Check::Cidr {
                 nets: nets.clone(),
-                neq: *neq,
-            },
-            Check::Regex { regexes, all, neq } => Check::Regex {
-                regexes: regexes.clone(),
-                all: *all,
                 neq: *neq,
             },
             Check::FieldRef {

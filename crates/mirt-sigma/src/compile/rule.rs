@@ -192,7 +192,7 @@ fn build_check(
         .filter(|(m, _)| has(*m))
         .map(|(_, c)| *c)
         .collect();
-        let regexes = texts()
+        let groups = texts()
             .into_iter()
             .map(|r| {
                 let full = if flags.is_empty() {
@@ -200,15 +200,16 @@ fn build_check(
                 } else {
                     format!("(?{flags}){r}")
                 };
-                regex::Regex::new(&full).map_err(|e| {
-                    format!(
-                        "regular expression {r:?} not supported: {}",
-                        first_line(&e.to_string())
-                    )
-                })
+                let hir = pattern::check_syntax(&full)
+                    .map_err(|e| format!("regular expression {r:?} not supported: {e}"))?;
+                let required = pattern::required_literals(&hir);
+                Ok(vec![Pattern::Regex(
+                    pattern::LazyRegex::new(full, false),
+                    required,
+                )])
             })
-            .collect::<Result<_, _>>()?;
-        return Ok(Check::Regex { regexes, all, neq });
+            .collect::<Result<_, String>>()?;
+        return Ok(Check::Strings { groups, all, neq });
     }
     if has(Modifier::Cidr) {
         let nets = texts()
@@ -266,15 +267,6 @@ fn build_check(
         .map(|v| strings(v, mods, ph, pos, keyword))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Check::Strings { groups, all, neq })
-}
-
-fn first_line(s: &str) -> String {
-    s.lines()
-        .filter(|l| !l.trim().is_empty())
-        .last()
-        .unwrap_or(s)
-        .trim()
-        .to_string()
 }
 
 fn position(mods: &[Modifier]) -> Pos {

@@ -23,9 +23,14 @@ pub(crate) struct BucketRule {
     pub provider: Option<String>,
 }
 
+/// The pseudo-slot of keyword searches: every value of the event.
+pub(crate) const KEYWORDS: u16 = u16::MAX;
+
 /// One Aho-Corasick automaton over the literals of one field.
 pub(crate) struct Scanner {
     pub slot: u16,
+    /// Whether the literals are matched as written (else in lower case).
+    pub cased: bool,
     pub ac: Arc<AhoCorasick>,
     /// Per automaton pattern: the atoms it stands for and where they must be.
     pub atoms: Vec<Vec<(u32, Pos)>>,
@@ -83,11 +88,18 @@ impl Builder {
 
     fn test(&mut self, t: &Test<String, Lit>) -> Test<u16, u32> {
         match &t.target {
-            Target::Keywords => Test {
-                target: Target::Keywords,
-                // Keyword patterns are regexes only: no atoms.
-                check: t.check.map(|f| self.slot(f), |_| u32::MAX),
-            },
+            Target::Keywords => {
+                let mut lits = Vec::new();
+                t.check.map(|_| 0u16, |l: &Lit| lits.push(l.clone()));
+                let ids: Vec<u32> = lits.iter().map(|l| self.atom(KEYWORDS, l)).collect();
+                let mut id_iter = ids.into_iter();
+                Test {
+                    target: Target::Keywords,
+                    check: t
+                        .check
+                        .map(|f| self.slot(f), |_| id_iter.next().unwrap_or(u32::MAX)),
+                }
+            }
             Target::Field(name) => {
                 let slot = self.slot(name);
                 let others: Vec<u16> = match &t.check {
@@ -157,7 +169,9 @@ impl Bucket {
     }
 }
 
-/// Automata by (cased, literals), shared between buckets.
+/// Automata by (cased, literals), shared between buckets. Literals of
+/// case-insensitive patterns are lower-cased and matched against the
+/// lower-cased text: half the automaton of an ASCII-case-insensitive one.
 #[derive(Default)]
 pub(crate) struct AutomatonCache(Mutex<HashMap<(bool, Vec<String>), Arc<AhoCorasick>>>);
 
@@ -171,7 +185,6 @@ impl AutomatonCache {
             return Some(Arc::clone(ac));
         }
         let ac = AhoCorasick::builder()
-            .ascii_case_insensitive(!cased)
             .match_kind(MatchKind::Standard)
             // Compact and quick to build; a DFA per field and bucket would
             // cost far more memory than it saves time.
@@ -203,7 +216,12 @@ fn scanners(atoms: &BTreeMap<(u16, Lit), u32>, cache: &AutomatonCache) -> Vec<Sc
         .filter_map(|((slot, cased), texts)| {
             let (patterns, atoms): (Vec<&str>, Vec<Vec<(u32, Pos)>>) = texts.into_iter().unzip();
             let ac = cache.get(cased, &patterns)?;
-            Some(Scanner { slot, ac, atoms })
+            Some(Scanner {
+                slot,
+                cased,
+                ac,
+                atoms,
+            })
         })
         .collect()
 }
@@ -235,9 +253,6 @@ fn score(set: &[u32], atom_len: &[usize]) -> (usize, std::cmp::Reverse<usize>) {
 }
 
 fn test_must(t: &Test<u16, u32>, atom_len: &[usize]) -> Option<Vec<u32>> {
-    if !matches!(t.target, Target::Field(_)) {
-        return None;
-    }
     let Check::Strings {
         groups,
         all,
@@ -247,12 +262,15 @@ fn test_must(t: &Test<u16, u32>, atom_len: &[usize]) -> Option<Vec<u32>> {
         return None;
     };
     let group_atoms = |g: &Vec<Pattern<u32>>| -> Option<Vec<u32>> {
-        g.iter()
+        let sets: Option<Vec<Vec<u32>>> = g
+            .iter()
             .map(|p| match p {
-                Pattern::Literal(a) | Pattern::Regex(_, Some(a)) => Some(*a),
+                Pattern::Literal(a) => Some(vec![*a]),
+                Pattern::Regex(_, atoms) if !atoms.is_empty() => Some(atoms.clone()),
                 _ => None,
             })
-            .collect()
+            .collect();
+        sets.map(|s| s.concat())
     };
     if *all {
         groups

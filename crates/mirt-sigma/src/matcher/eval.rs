@@ -4,7 +4,7 @@
 //! reused [`Scratch`]: nothing is allocated per event.
 
 use super::access::{self, FieldRef, Loc};
-use super::bucket::{Bucket, BucketRule, SlotProgram};
+use super::bucket::{Bucket, BucketRule, KEYWORDS, Scanner, SlotProgram};
 use crate::compile::pattern::{Pattern, Pos};
 use crate::compile::program::{Check, Expr, Target, Test, TimePart};
 use mirt_core::Event;
@@ -19,6 +19,7 @@ pub struct Scratch {
     candidates: Vec<u32>,
     num: String,
     num2: String,
+    lower: String,
 }
 
 impl Scratch {
@@ -139,9 +140,43 @@ fn run_scanners(b: &Bucket, event: &Event, s: &mut Scratch) {
         rules,
         candidates,
         num,
+        lower,
         ..
     } = s;
+    let mut found = |sc: &Scanner, text: &str, lower: &mut String| {
+        let hay = if sc.cased {
+            text
+        } else {
+            lower.clear();
+            lower.push_str(text);
+            lower.make_ascii_lowercase();
+            lower.as_str()
+        };
+        for m in sc.ac.find_overlapping_iter(hay) {
+            for &(atom, pos) in &sc.atoms[m.pattern().as_usize()] {
+                if pos.accepts(m.start(), m.end(), hay.len()) && atoms[atom as usize] != epoch {
+                    atoms[atom as usize] = epoch;
+                    for &r in &b.atom_rules[atom as usize] {
+                        if rules[r as usize] != epoch {
+                            rules[r as usize] = epoch;
+                            candidates.push(r);
+                        }
+                    }
+                }
+            }
+        }
+        false
+    };
     for sc in &b.scanners {
+        if sc.slot == KEYWORDS {
+            for (_, v) in event.fields.iter() {
+                access::any_text(FieldRef::Value(v), num, &mut |t| found(sc, t, lower));
+            }
+            if let Some(m) = event.message.as_deref() {
+                found(sc, m, lower);
+            }
+            continue;
+        }
         let (e, loc) = slots[sc.slot as usize];
         if e != epoch {
             continue;
@@ -149,23 +184,7 @@ fn run_scanners(b: &Bucket, event: &Event, s: &mut Scratch) {
         let Some(value) = access::value_at(event, loc) else {
             continue;
         };
-        access::any_text(value, num, &mut |text| {
-            for m in sc.ac.find_overlapping_iter(text) {
-                for &(atom, pos) in &sc.atoms[m.pattern().as_usize()] {
-                    if pos.accepts(m.start(), m.end(), text.len()) && atoms[atom as usize] != epoch
-                    {
-                        atoms[atom as usize] = epoch;
-                        for &r in &b.atom_rules[atom as usize] {
-                            if rules[r as usize] != epoch {
-                                rules[r as usize] = epoch;
-                                candidates.push(r);
-                            }
-                        }
-                    }
-                }
-            }
-            false
-        });
+        access::any_text(value, num, &mut |text| found(sc, text, lower));
     }
 }
 
@@ -243,18 +262,6 @@ fn check(c: &Check<u16, u32>, value: Option<FieldRef<'_>>, cx: &mut Cx<'_, '_>) 
             });
             res != *neq
         }
-        Check::Regex { regexes, all, neq } => {
-            let Some(v) = value else { return false };
-            let one = |re: &regex::Regex, buf: &mut String| {
-                access::any_text(v, buf, &mut |t| re.is_match(t))
-            };
-            let res = if *all {
-                regexes.iter().all(|re| one(re, &mut cx.s.num))
-            } else {
-                regexes.iter().any(|re| one(re, &mut cx.s.num))
-            };
-            res != *neq
-        }
         Check::FieldRef {
             others,
             pos,
@@ -283,10 +290,7 @@ fn pattern(p: &Pattern<u32>, v: FieldRef<'_>, cx: &mut Cx<'_, '_>) -> bool {
         Pattern::Empty => access::is_null_or_empty(v),
         Pattern::Present => true,
         Pattern::Regex(re, required) => {
-            if let Some(a) = required
-                && *a != u32::MAX
-                && !cx.hit(*a)
-            {
+            if !required.is_empty() && !required.iter().any(|a| cx.hit(*a)) {
                 return false;
             }
             access::any_text(v, &mut cx.s.num, &mut |t| re.is_match(t))
@@ -329,29 +333,29 @@ fn text_at(hay: &str, needle: &str, pos: Pos, cased: bool) -> bool {
     }
 }
 
+/// A keyword test: literal keywords were found by the scanner over every
+/// value; wildcard ones are searched here.
 fn keywords(c: &Check<u16, u32>, cx: &mut Cx<'_, '_>) -> bool {
     let Check::Strings { groups, all, .. } = c else {
         return false;
     };
     let event = cx.event;
-    let num = &mut cx.s.num;
-    let mut group = |g: &Vec<Pattern<u32>>| {
-        let mut any = |v: FieldRef<'_>| {
-            g.iter().any(|p| match p {
-                Pattern::Regex(re, _) => access::any_text(v, num, &mut |t| re.is_match(t)),
-                _ => false,
-            })
-        };
-        event.fields.iter().any(|(_, v)| any(FieldRef::Value(v)))
-            || event
-                .message
-                .as_deref()
-                .is_some_and(|m| any(FieldRef::Str(m)))
+    let group = |g: &Vec<Pattern<u32>>, cx: &mut Cx<'_, '_>| {
+        g.iter().any(|p| match p {
+            Pattern::Literal(atom) => cx.hit(*atom),
+            Pattern::Regex(re, _) => {
+                let num = &mut cx.s.num;
+                event.fields.iter().any(|(_, v)| {
+                    access::any_text(FieldRef::Value(v), num, &mut |t| re.is_match(t))
+                }) || event.message.as_deref().is_some_and(|m| re.is_match(m))
+            }
+            Pattern::Empty | Pattern::Present => false,
+        })
     };
     if *all {
-        groups.iter().all(&mut group)
+        groups.iter().all(|g| group(g, cx))
     } else {
-        groups.iter().any(&mut group)
+        groups.iter().any(|g| group(g, cx))
     }
 }
 

@@ -12,6 +12,7 @@ use cimap::CiMap;
 use mirt_core::{Event, Value};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 pub use eval::Scratch;
 
@@ -32,12 +33,20 @@ struct Route {
     other: Option<u32>,
 }
 
+/// The variants of one bucket, assembled when the first event needs them:
+/// a run over a few logs builds the automata of a few buckets only.
+struct LazyBucket {
+    members: Vec<u32>,
+    built: OnceLock<Bucket>,
+}
+
 /// Routes events to buckets and runs them.
 pub(crate) struct Matcher {
     pub(crate) variants: Vec<Variant>,
-    buckets: Vec<Bucket>,
+    buckets: Vec<LazyBucket>,
     channels: CiMap<Route>,
     global: Route,
+    cache: bucket::AutomatonCache,
 }
 
 impl Matcher {
@@ -69,15 +78,11 @@ impl Matcher {
                 None => route.other = Some(n as u32),
             }
         }
-        let cache = bucket::AutomatonCache::default();
         let buckets = keys
-            .values()
-            .collect::<Vec<_>>()
-            .par_iter()
-            .map(|set| {
-                let members: Vec<(u32, &Variant)> =
-                    set.iter().map(|&i| (i, &variants[i as usize])).collect();
-                Bucket::build(&members, &cache)
+            .into_values()
+            .map(|members| LazyBucket {
+                members,
+                built: OnceLock::new(),
             })
             .collect();
         Matcher {
@@ -85,7 +90,29 @@ impl Matcher {
             buckets,
             channels,
             global,
+            cache: bucket::AutomatonCache::default(),
         }
+    }
+
+    fn bucket(&self, b: u32) -> &Bucket {
+        let lazy = &self.buckets[b as usize];
+        lazy.built.get_or_init(|| {
+            let members: Vec<(u32, &Variant)> = lazy
+                .members
+                .iter()
+                .map(|&i| (i, &self.variants[i as usize]))
+                .collect();
+            Bucket::build(&members, &self.cache)
+        })
+    }
+
+    /// Assembles every bucket now (in parallel) instead of on first use.
+    pub(crate) fn build_all(&self) {
+        (0..self.buckets.len() as u32)
+            .into_par_iter()
+            .for_each(|b| {
+                self.bucket(b);
+            });
     }
 
     /// The buckets `event` visits: its channel's (by event id, then any
@@ -107,7 +134,7 @@ impl Matcher {
     pub(crate) fn scan(&self, event: &Event, scratch: &mut Scratch, hits: &mut Vec<Hit>) {
         let start = hits.len();
         for b in self.buckets_for(event).into_iter().flatten() {
-            let bucket = &self.buckets[b as usize];
+            let bucket = self.bucket(b);
             eval::scan_bucket(bucket, event, scratch, &mut |r| {
                 let variant = bucket.rules[r as usize].variant;
                 hits.push(Hit {
@@ -136,7 +163,7 @@ impl Matcher {
         hit: &Hit,
         scratch: &mut Scratch,
     ) -> Vec<(String, Value)> {
-        let bucket = &self.buckets[hit.bucket as usize];
+        let bucket = self.bucket(hit.bucket);
         // Re-run the bucket's scan so the scratch holds this event's state.
         eval::scan_bucket(bucket, event, scratch, &mut |_| {});
         let slots = eval::explain_rule(bucket, hit.index, event, scratch);
