@@ -32,13 +32,23 @@ fn help_has_examples() {
     let out = mirt(&["hunt", "--help"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("Examples:") && text.contains("--list-skipped"), "{text}");
+    assert!(
+        text.contains("Examples:") && text.contains("--list-skipped"),
+        "{text}"
+    );
 }
 
 #[test]
 fn detections_carry_rule_event_and_matched_fields() {
-    let out = mirt(&["hunt", &fixture("shadow_copies_or_backups_deleted.fires.evtx")]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = mirt(&[
+        "hunt",
+        &fixture("shadow_copies_or_backups_deleted.fires.evtx"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let det = lines(&out);
     assert_eq!(det.len(), 3, "{det:?}");
     let d = &det[0];
@@ -50,17 +60,32 @@ fn detections_carry_rule_event_and_matched_fields() {
     assert_eq!(d["channel"], "Microsoft-Windows-Sysmon/Operational");
     assert_eq!(d["event_id"], 1);
     assert!(d["record_id"].is_u64() && d["timestamp"].as_str().unwrap().ends_with('Z'));
-    assert!(d["matched"]["CommandLine"].as_str().unwrap().contains("Delete Shadows"), "{d}");
-    assert_eq!(d["event"]["fields"]["Image"], r"C:\Windows\System32\vssadmin.exe");
+    assert!(
+        d["matched"]["CommandLine"]
+            .as_str()
+            .unwrap()
+            .contains("Delete Shadows"),
+        "{d}"
+    );
+    assert_eq!(
+        d["event"]["fields"]["Image"],
+        r"C:\Windows\System32\vssadmin.exe"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("detections: 3 (3 critical)"), "{stderr}");
 }
 
 #[test]
 fn brute_force_is_a_correlation_listing_its_events() {
-    let out = mirt(&["hunt", &fixture("password_brute_force_from_one_source.fires.evtx")]);
+    let out = mirt(&[
+        "hunt",
+        &fixture("password_brute_force_from_one_source.fires.evtx"),
+    ]);
     let det = lines(&out);
-    let brute: Vec<_> = det.iter().filter(|d| d["title"] == "Password Brute Force From One Source").collect();
+    let brute: Vec<_> = det
+        .iter()
+        .filter(|d| d["title"] == "Password Brute Force From One Source")
+        .collect();
     assert_eq!(brute.len(), 1, "{det:?}");
     assert_eq!(brute[0]["kind"], "correlation");
     assert_eq!(brute[0]["correlation"], "event_count");
@@ -79,7 +104,10 @@ fn min_level_and_formats() {
     let csv = mirt(&["hunt", "--format", "csv", &file]);
     let text = String::from_utf8_lossy(&csv.stdout);
     assert!(text.starts_with("timestamp,level,title,"), "{text}");
-    assert!(text.contains("Remote Desktop Logon From Another Host"), "{text}");
+    assert!(
+        text.contains("Remote Desktop Logon From Another Host"),
+        "{text}"
+    );
     let table = mirt(&["hunt", "--format", "table", &file]);
     assert!(String::from_utf8_lossy(&table.stdout).contains("TIMESTAMP"));
 }
@@ -89,12 +117,23 @@ fn skipped_rules_are_listed_with_reasons() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.yml");
     std::fs::write(&bad, "title: Bad\nlogsource: {product: windows}\ndetection:\n    s:\n        A|contain: x\n    condition: s\n").unwrap();
-    let listed = mirt(&["hunt", "--no-builtin", "--rules", bad.to_str().unwrap(), "--list-skipped"]);
+    let listed = mirt(&[
+        "hunt",
+        "--no-builtin",
+        "--rules",
+        bad.to_str().unwrap(),
+        "--list-skipped",
+    ]);
     assert!(listed.status.success());
     let rows = lines(&listed);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["class"], "invalid");
-    assert!(rows[0]["reason"].as_str().unwrap().contains("unknown modifier 'contain'"));
+    assert!(
+        rows[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("unknown modifier 'contain'")
+    );
     let summary = dir.path().join("summary.json");
     let out = mirt(&[
         "hunt",
@@ -104,8 +143,15 @@ fn skipped_rules_are_listed_with_reasons() {
         summary.to_str().unwrap(),
         &fixture("clean_baseline.evtx"),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(lines(&out).is_empty(), "the clean baseline raised detections");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        lines(&out).is_empty(),
+        "the clean baseline raised detections"
+    );
     let s: serde_json::Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
     assert_eq!(s["skipped_rules"][0]["path"], bad.to_str().unwrap());
     assert!(s["events"].as_u64().unwrap() > 20);
@@ -114,7 +160,12 @@ fn skipped_rules_are_listed_with_reasons() {
 
 #[test]
 fn bad_arguments_fail_clearly() {
-    let out = mirt(&["hunt", "--rules", "/no/such/rules", &fixture("clean_baseline.evtx")]);
+    let out = mirt(&[
+        "hunt",
+        "--rules",
+        "/no/such/rules",
+        &fixture("clean_baseline.evtx"),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no such file or folder"));
     let none: PathBuf = std::env::temp_dir().join("mirt-no-such-dir-for-hunt");

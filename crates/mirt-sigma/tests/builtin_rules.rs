@@ -83,25 +83,35 @@ fn generate() -> Vec<(String, PathBuf, PathBuf)> {
             std::fs::write(&path, &bytes).unwrap();
         }
         let committed = std::fs::read(&path).unwrap_or_default();
-        assert!(committed == bytes, "{} is stale: run MIRT_REGENERATE=1 cargo test -p mirt-sigma --test builtin_rules", path.display());
+        assert!(
+            committed == bytes,
+            "{} is stale: run MIRT_REGENERATE=1 cargo test -p mirt-sigma --test builtin_rules",
+            path.display()
+        );
         paths.insert(name, path);
     }
     cases()
         .iter()
         .map(|c| {
             let s = slug(c.title);
-            (c.title.to_string(), paths[&format!("{s}.fires")].clone(), paths[&format!("{s}.quiet")].clone())
+            (
+                c.title.to_string(),
+                paths[&format!("{s}.fires")].clone(),
+                paths[&format!("{s}.quiet")].clone(),
+            )
         })
         .collect()
 }
 
 fn read(path: &Path) -> Vec<Event> {
     let mut events = Vec::new();
-    EvtxReader::new().threads(1).read_files(&[path.to_path_buf()], |item| {
-        if let Item::Event(e) = item {
-            events.push(*e);
-        }
-    });
+    EvtxReader::new()
+        .threads(1)
+        .read_files(&[path.to_path_buf()], |item| {
+            if let Item::Event(e) = item {
+                events.push(*e);
+            }
+        });
     events
 }
 
@@ -115,7 +125,9 @@ fn fired(set: &RuleSet, events: &[Event]) -> BTreeMap<String, usize> {
             if rule.report {
                 *counts.entry(rule.meta.title.clone()).or_default() += 1;
             }
-            set.correlation_inputs(e, &hit).into_iter().for_each(|c| engine.push(c));
+            set.correlation_inputs(e, &hit)
+                .into_iter()
+                .for_each(|c| engine.push(c));
         }
     }
     for f in engine.finish() {
@@ -131,7 +143,12 @@ fn fired(set: &RuleSet, events: &[Event]) -> BTreeMap<String, usize> {
 fn every_shipped_rule_loads_and_has_a_case() {
     let set = builtin();
     assert!(set.skipped().is_empty(), "{:?}", set.skipped());
-    let reporting: Vec<&str> = set.rules().iter().filter(|r| r.report).map(|r| r.meta.title.as_str()).collect();
+    let reporting: Vec<&str> = set
+        .rules()
+        .iter()
+        .filter(|r| r.report)
+        .map(|r| r.meta.title.as_str())
+        .collect();
     let mut covered: Vec<&str> = cases().iter().map(|c| c.title).collect();
     let mut reporting_sorted = reporting.clone();
     reporting_sorted.sort();
@@ -147,14 +164,21 @@ fn each_rule_fires_on_its_fixture_and_not_on_the_look_alike() {
         let got = fired(&set, &read(&fires));
         let n = got.get(&title).copied().unwrap_or(0);
         // A detection rule fires once per event; a correlation at least once.
-        let is_correlation = set.rules().iter().any(|r| r.meta.title == title && r.kind == mirt_sigma::RuleKind::Correlation);
+        let is_correlation = set
+            .rules()
+            .iter()
+            .any(|r| r.meta.title == title && r.kind == mirt_sigma::RuleKind::Correlation);
         if is_correlation {
             assert!(n >= 1, "{title} did not fire on {}", fires.display());
         } else {
             assert_eq!(n, case.fires.len(), "{title} on {}", fires.display());
         }
         let got = fired(&set, &read(&quiet));
-        assert!(!got.contains_key(&title), "{title} fired on {}: {got:?}", quiet.display());
+        assert!(
+            !got.contains_key(&title),
+            "{title} fired on {}: {got:?}",
+            quiet.display()
+        );
     }
 }
 
@@ -164,13 +188,21 @@ fn nothing_fires_on_the_clean_baseline() {
     let events = read(&fixture_dir().join("clean_baseline.evtx"));
     assert_eq!(events.len(), baseline().len());
     let got = fired(&builtin(), &events);
-    assert!(got.is_empty(), "shipped rules fired on the clean baseline: {got:?}");
+    assert!(
+        got.is_empty(),
+        "shipped rules fired on the clean baseline: {got:?}"
+    );
     // SigmaHQ's Windows rules raise nothing high or critical on it either.
-    let Some(corpus) = common::corpus() else { return };
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
     let sigmahq = RuleSetBuilder::new(Mapping::builtin())
         .min_level(mirt_core::Severity::High)
         .add_path(&corpus.join("sigma/sigmahq/rules/windows"))
         .build();
     let got = fired(&sigmahq, &events);
-    assert!(got.is_empty(), "SigmaHQ high/critical rules fired on the clean baseline: {got:?}");
+    assert!(
+        got.is_empty(),
+        "SigmaHQ high/critical rules fired on the clean baseline: {got:?}"
+    );
 }

@@ -16,6 +16,9 @@ fn event(fields: &[(&str, Value)]) -> Event {
     e
 }
 
+/// (what it shows, the detection, the event's fields, whether it matches).
+type Case = (&'static str, &'static str, Vec<(&'static str, Value)>, bool);
+
 fn s(v: &str) -> Value {
     Value::from(v)
 }
@@ -41,7 +44,7 @@ fn matches(detection: &str, fields: &[(&str, Value)]) -> bool {
 
 #[test]
 fn value_modifiers() {
-    let cases: Vec<(&str, &str, Vec<(&str, Value)>, bool)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "equality ignores case",
             "sel:\n    Image: 'C:\\Windows\\cmd.exe'\ncondition: sel",

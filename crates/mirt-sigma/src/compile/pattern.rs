@@ -85,8 +85,7 @@ pub(crate) fn check_syntax(source: &str) -> Result<regex_syntax::hir::Hir, Strin
     regex_syntax::Parser::new().parse(source).map_err(|e| {
         e.to_string()
             .lines()
-            .filter(|l| !l.trim().is_empty())
-            .last()
+            .rfind(|l| !l.trim().is_empty())
             .unwrap_or("")
             .trim()
             .to_string()

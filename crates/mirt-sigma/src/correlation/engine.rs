@@ -119,7 +119,7 @@ impl CorrelationEngine {
             }
             all.extend(findings);
         }
-        all.sort_by(|a, b| (a.first, a.rule).cmp(&(b.first, b.rule)));
+        all.sort_by_key(|f| (f.first, f.rule));
         all
     }
 }

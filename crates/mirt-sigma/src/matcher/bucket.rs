@@ -33,7 +33,7 @@ pub(crate) struct Scanner {
     pub cased: bool,
     pub ac: Arc<AhoCorasick>,
     /// Per automaton pattern: the atoms it stands for and where they must be.
-    pub atoms: Vec<Vec<(u32, Pos)>>,
+    pub atoms: Vec<AtomPlaces>,
 }
 
 pub(crate) struct Bucket {
@@ -173,7 +173,13 @@ impl Bucket {
 /// case-insensitive patterns are lower-cased and matched against the
 /// lower-cased text: half the automaton of an ASCII-case-insensitive one.
 #[derive(Default)]
-pub(crate) struct AutomatonCache(Mutex<HashMap<(bool, Vec<String>), Arc<AhoCorasick>>>);
+pub(crate) struct AutomatonCache(Mutex<HashMap<AutomatonKey, Arc<AhoCorasick>>>);
+
+/// (cased, literals).
+type AutomatonKey = (bool, Vec<String>);
+
+/// Where each literal of an automaton must occur, per atom.
+type AtomPlaces = Vec<(u32, Pos)>;
 
 impl AutomatonCache {
     fn get(&self, cased: bool, patterns: &[&str]) -> Option<Arc<AhoCorasick>> {
@@ -202,7 +208,7 @@ impl AutomatonCache {
 
 fn scanners(atoms: &BTreeMap<(u16, Lit), u32>, cache: &AutomatonCache) -> Vec<Scanner> {
     // (slot, cased) -> text -> atoms
-    let mut groups: BTreeMap<(u16, bool), BTreeMap<&str, Vec<(u32, Pos)>>> = BTreeMap::new();
+    let mut groups: BTreeMap<(u16, bool), BTreeMap<&str, AtomPlaces>> = BTreeMap::new();
     for ((slot, lit), id) in atoms {
         groups
             .entry((*slot, lit.cased))
@@ -214,7 +220,7 @@ fn scanners(atoms: &BTreeMap<(u16, Lit), u32>, cache: &AutomatonCache) -> Vec<Sc
     groups
         .into_iter()
         .filter_map(|((slot, cased), texts)| {
-            let (patterns, atoms): (Vec<&str>, Vec<Vec<(u32, Pos)>>) = texts.into_iter().unzip();
+            let (patterns, atoms): (Vec<&str>, Vec<AtomPlaces>) = texts.into_iter().unzip();
             let ac = cache.get(cased, &patterns)?;
             Some(Scanner {
                 slot,

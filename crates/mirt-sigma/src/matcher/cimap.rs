@@ -33,10 +33,12 @@ impl Hasher for Identity {
     }
 }
 
+type Entry<V> = (Box<str>, V);
+
 /// Case-insensitive (ASCII) string map.
 #[derive(Debug, Clone)]
 pub(crate) struct CiMap<V> {
-    buckets: HashMap<u64, Vec<(Box<str>, V)>, BuildHasherDefault<Identity>>,
+    buckets: HashMap<u64, Vec<Entry<V>>, BuildHasherDefault<Identity>>,
 }
 
 impl<V> Default for CiMap<V> {

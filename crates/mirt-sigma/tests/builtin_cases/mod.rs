@@ -405,27 +405,109 @@ pub fn baseline() -> Vec<Ev> {
         logon("10.1.2.30", "alice", "3", 60),
         logon("10.1.2.11", "svc_backup", "5", 120),
         logon("-", "SYSTEM", "5", 121),
-        at(ev(SECURITY, 4634, &[("TargetUserName", "alice"), ("LogonType", "3")]), 180),
+        at(
+            ev(
+                SECURITY,
+                4634,
+                &[("TargetUserName", "alice"), ("LogonType", "3")],
+            ),
+            180,
+        ),
         at(ev(SECURITY, 4672, &[("SubjectUserName", "SYSTEM")]), 181),
         at(failed("10.1.2.30", "alice", 200), 200),
         at(failed("10.1.2.30", "alice", 230), 230),
         proc(r"C:\Windows\explorer.exe", r"C:\Windows\Explorer.EXE"),
-        proc(r"C:\Program Files\Google\Chrome\Application\chrome.exe", r#""C:\Program Files\Google\Chrome\Application\chrome.exe" --type=renderer"#),
-        proc(r"C:\Windows\System32\svchost.exe", r"C:\Windows\system32\svchost.exe -k netsvcs -p -s Schedule"),
-        proc(r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe", r"powershell.exe -NoProfile -File C:\Scripts\inventory.ps1"),
+        proc(
+            r"C:\Program Files\Google\Chrome\Application\chrome.exe",
+            r#""C:\Program Files\Google\Chrome\Application\chrome.exe" --type=renderer"#,
+        ),
+        proc(
+            r"C:\Windows\System32\svchost.exe",
+            r"C:\Windows\system32\svchost.exe -k netsvcs -p -s Schedule",
+        ),
+        proc(
+            r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe",
+            r"powershell.exe -NoProfile -File C:\Scripts\inventory.ps1",
+        ),
         proc(r"C:\Windows\System32\vssadmin.exe", "vssadmin list shadows"),
-        proc(r"C:\Windows\System32\schtasks.exe", "schtasks /query /fo LIST /v"),
-        proc_4688(r"C:\Windows\System32\notepad.exe", r"notepad.exe C:\Users\alice\Documents\todo.txt"),
+        proc(
+            r"C:\Windows\System32\schtasks.exe",
+            "schtasks /query /fo LIST /v",
+        ),
+        proc_4688(
+            r"C:\Windows\System32\notepad.exe",
+            r"notepad.exe C:\Users\alice\Documents\todo.txt",
+        ),
         proc_4688(r"C:\Windows\System32\ipconfig.exe", "ipconfig /all"),
-        ev(SYSTEM_SCM, 7045, &[("ServiceName", "Google Update Service"), ("ImagePath", r#""C:\Program Files (x86)\Google\Update\GoogleUpdate.exe" /svc"#), ("StartType", "auto start"), ("AccountName", "LocalSystem")]),
-        ev(SYSTEM_SCM, 7036, &[("param1", "Windows Update"), ("param2", "running")]),
-        ev(SECURITY, 4698, &[("TaskName", r"\Microsoft\Windows\Defrag\ScheduledDefrag"), ("TaskContent", r"<Exec><Command>%windir%\system32\defrag.exe</Command><Arguments>-c -h -o -$</Arguments></Exec>")]),
+        ev(
+            SYSTEM_SCM,
+            7045,
+            &[
+                ("ServiceName", "Google Update Service"),
+                (
+                    "ImagePath",
+                    r#""C:\Program Files (x86)\Google\Update\GoogleUpdate.exe" /svc"#,
+                ),
+                ("StartType", "auto start"),
+                ("AccountName", "LocalSystem"),
+            ],
+        ),
+        ev(
+            SYSTEM_SCM,
+            7036,
+            &[("param1", "Windows Update"), ("param2", "running")],
+        ),
+        ev(
+            SECURITY,
+            4698,
+            &[
+                ("TaskName", r"\Microsoft\Windows\Defrag\ScheduledDefrag"),
+                (
+                    "TaskContent",
+                    r"<Exec><Command>%windir%\system32\defrag.exe</Command><Arguments>-c -h -o -$</Arguments></Exec>",
+                ),
+            ],
+        ),
         ev(SECURITY, 4741, &[("TargetUserName", "WS077$")]),
-        ev(SECURITY, 4732, &[("TargetSid", "S-1-5-32-555"), ("TargetUserName", "Remotedesktopbenutzer"), ("MemberSid", "S-1-5-21-1-2-3-1107")]),
-        ev(SECURITY, 5145, &[("ShareName", r"\\*\SYSVOL"), ("RelativeTargetName", r"corp.local\Policies\GPT.INI"), ("AccessList", "%%4416")]),
-        ev(DEFENDER, 2000, &[("Current Signature Version", "1.401.100.0")]),
-        ev(DEFENDER, 5007, &[("NewValue", r"HKLM\SOFTWARE\Microsoft\Windows Defender\Signature Updates\SignaturesLastUpdated = 0x1")]),
-        ev(PS_OPERATIONAL, 4104, &[("ScriptBlockText", "Get-Service | Where-Object Status -eq 'Running' | Export-Csv C:\\Temp\\svc.csv")]),
+        ev(
+            SECURITY,
+            4732,
+            &[
+                ("TargetSid", "S-1-5-32-555"),
+                ("TargetUserName", "Remotedesktopbenutzer"),
+                ("MemberSid", "S-1-5-21-1-2-3-1107"),
+            ],
+        ),
+        ev(
+            SECURITY,
+            5145,
+            &[
+                ("ShareName", r"\\*\SYSVOL"),
+                ("RelativeTargetName", r"corp.local\Policies\GPT.INI"),
+                ("AccessList", "%%4416"),
+            ],
+        ),
+        ev(
+            DEFENDER,
+            2000,
+            &[("Current Signature Version", "1.401.100.0")],
+        ),
+        ev(
+            DEFENDER,
+            5007,
+            &[(
+                "NewValue",
+                r"HKLM\SOFTWARE\Microsoft\Windows Defender\Signature Updates\SignaturesLastUpdated = 0x1",
+            )],
+        ),
+        ev(
+            PS_OPERATIONAL,
+            4104,
+            &[(
+                "ScriptBlockText",
+                "Get-Service | Where-Object Status -eq 'Running' | Export-Csv C:\\Temp\\svc.csv",
+            )],
+        ),
     ];
     for (i, e) in v.iter_mut().enumerate() {
         e.at = e.at.max(i as i64 * 90);
