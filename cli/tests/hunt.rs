@@ -172,3 +172,33 @@ fn bad_arguments_fail_clearly() {
     let out = mirt(&["hunt", none.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn the_town_hall_intrusion_sample_tells_its_story() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/evtx");
+    let sec = dir.join("sample-security.evtx");
+    let sysmon = dir.join("sample-sysmon.evtx");
+    let out = mirt(&["hunt", sec.to_str().unwrap(), sysmon.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let titles: Vec<String> = lines(&out)
+        .iter()
+        .map(|d| d["title"].as_str().unwrap().to_string())
+        .collect();
+    for want in [
+        "Password Brute Force From One Source",
+        "Successful Logon After Brute Force",
+        "Service Installed From an Unusual Path",
+        "Account Added to an Administrators Group",
+        "Event Log Cleared",
+        "PowerShell With an Encoded Command or a Download Cradle",
+    ] {
+        assert!(
+            titles.iter().any(|t| t == want),
+            "{want} missing from {titles:?}"
+        );
+    }
+}
