@@ -168,10 +168,11 @@ pub fn exec(args: Args, threads: Option<usize>) -> Outcome {
 
 /// Matches one event (on a worker thread) and renders its detections.
 pub fn detect(set: &RuleSet, event: &Event, format: Format) -> Out {
-    let hits = set.scan(event);
+    let hits = set.scan_explained(event);
     let mut detections = Vec::new();
     let mut correlation = Vec::new();
-    for hit in &hits {
+    for (hit, matched) in hits {
+        let hit = &hit;
         let rule = &set.rules()[hit.rule as usize];
         if set.feeds_correlation(hit) {
             correlation.extend(set.correlation_inputs(event, hit));
@@ -187,7 +188,7 @@ pub fn detect(set: &RuleSet, event: &Event, format: Format) -> Out {
             channel: event.channel.as_deref(),
             event_id: event.event_id,
             record_id: event.record_id,
-            matched: set.matched_fields(event, hit).into_iter().collect(),
+            matched: matched.into_iter().collect(),
             event,
         };
         let mut buf = Vec::with_capacity(2048);

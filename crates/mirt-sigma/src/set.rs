@@ -77,6 +77,18 @@ impl RuleSet {
         hits
     }
 
+    /// The rules that match `event`, each with the fields whose values made
+    /// it match (cheaper than [`RuleSet::scan`] then
+    /// [`RuleSet::matched_fields`] for every hit).
+    pub fn scan_explained(&self, event: &Event) -> Vec<(Hit, Vec<(String, Value)>)> {
+        let mut out = Vec::new();
+        SCRATCH.with(|s| {
+            self.matcher
+                .scan_explained(event, &mut s.borrow_mut(), &mut out)
+        });
+        out
+    }
+
     /// The fields whose values made `hit` match, with those values.
     pub fn matched_fields(&self, event: &Event, hit: &Hit) -> Vec<(String, Value)> {
         SCRATCH.with(|s| self.matcher.matched_fields(event, hit, &mut s.borrow_mut()))

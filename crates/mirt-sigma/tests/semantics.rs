@@ -626,6 +626,11 @@ fn process_creation_maps_to_security_4688_fields() {
         .map(|(k, _)| k)
         .collect();
     assert_eq!(fields, vec!["NewProcessName", "ParentProcessName"]);
+    let explained = set.scan_explained(&e);
+    assert_eq!(explained.len(), 1);
+    assert_eq!(explained[0].0, hits[0]);
+    let names: Vec<&str> = explained[0].1.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, vec!["NewProcessName", "ParentProcessName"]);
     e.event_id = Some(4689);
     assert!(set.scan(&e).is_empty());
     e.event_id = Some(4688);

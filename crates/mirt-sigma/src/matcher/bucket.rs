@@ -9,8 +9,8 @@ use crate::compile::Variant;
 use crate::compile::pattern::{Lit, Pattern, Pos};
 use crate::compile::program::{Check, Expr, Program, Target, Test};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 pub(crate) type SlotProgram = Program<u16, u32>;
 
@@ -125,10 +125,8 @@ impl Builder {
 
 impl Bucket {
     /// Assembles the bucket of `variants` (pairs of variant index and
-    /// variant). Automata over the same literals are shared through `cache`
-    /// (process creation rules give the same automata for Sysmon 1 and
-    /// Security 4688, only the field names differ).
-    pub(crate) fn build(variants: &[(u32, &Variant)], cache: &AutomatonCache) -> Bucket {
+    /// variant).
+    pub(crate) fn build(variants: &[(u32, &Variant)]) -> Bucket {
         let mut b = Builder::default();
         let mut rules = Vec::with_capacity(variants.len());
         for (id, v) in variants {
@@ -154,7 +152,7 @@ impl Bucket {
             }
         }
         atom_rules.iter_mut().for_each(|l| l.dedup());
-        let scanners = scanners(&b.atoms, cache);
+        let scanners = scanners(&b.atoms);
         let slot_headers = b.slots.iter().map(|n| Header::from_name(n)).collect();
         Bucket {
             slot_names: b.slots,
@@ -169,44 +167,24 @@ impl Bucket {
     }
 }
 
-/// Automata by (cased, literals), shared between buckets. Literals of
-/// case-insensitive patterns are lower-cased and matched against the
-/// lower-cased text: half the automaton of an ASCII-case-insensitive one.
-#[derive(Default)]
-pub(crate) struct AutomatonCache(Mutex<HashMap<AutomatonKey, Arc<AhoCorasick>>>);
-
-/// (cased, literals).
-type AutomatonKey = (bool, Vec<String>);
-
 /// Where each literal of an automaton must occur, per atom.
 type AtomPlaces = Vec<(u32, Pos)>;
 
-impl AutomatonCache {
-    fn get(&self, cased: bool, patterns: &[&str]) -> Option<Arc<AhoCorasick>> {
-        let key = (
-            cased,
-            patterns.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
-        );
-        if let Some(ac) = self.0.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-            return Some(Arc::clone(ac));
-        }
-        let ac = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            // Compact and quick to build; a DFA per field and bucket would
-            // cost far more memory than it saves time.
-            .kind(Some(AhoCorasickKind::ContiguousNFA))
-            .build(patterns)
-            .ok()?;
-        let ac = Arc::new(ac);
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key, Arc::clone(&ac));
-        Some(ac)
-    }
+/// One automaton over `patterns`. Literals of case-insensitive patterns
+/// are lower-cased and matched against the lower-cased text: half the
+/// automaton of an ASCII-case-insensitive one.
+fn automaton(patterns: &[&str]) -> Option<Arc<AhoCorasick>> {
+    AhoCorasick::builder()
+        .match_kind(MatchKind::Standard)
+        // Compact and quick to build; a DFA per field and bucket costs more
+        // memory (and page faults) than it saves time.
+        .kind(Some(AhoCorasickKind::ContiguousNFA))
+        .build(patterns)
+        .ok()
+        .map(Arc::new)
 }
 
-fn scanners(atoms: &BTreeMap<(u16, Lit), u32>, cache: &AutomatonCache) -> Vec<Scanner> {
+fn scanners(atoms: &BTreeMap<(u16, Lit), u32>) -> Vec<Scanner> {
     // (slot, cased) -> text -> atoms
     let mut groups: BTreeMap<(u16, bool), BTreeMap<&str, AtomPlaces>> = BTreeMap::new();
     for ((slot, lit), id) in atoms {
@@ -221,7 +199,7 @@ fn scanners(atoms: &BTreeMap<(u16, Lit), u32>, cache: &AutomatonCache) -> Vec<Sc
         .into_iter()
         .filter_map(|((slot, cased), texts)| {
             let (patterns, atoms): (Vec<&str>, Vec<AtomPlaces>) = texts.into_iter().unzip();
-            let ac = cache.get(cased, &patterns)?;
+            let ac = automaton(&patterns)?;
             Some(Scanner {
                 slot,
                 cased,

@@ -46,7 +46,6 @@ pub(crate) struct Matcher {
     buckets: Vec<LazyBucket>,
     channels: CiMap<Route>,
     global: Route,
-    cache: bucket::AutomatonCache,
 }
 
 impl Matcher {
@@ -90,7 +89,6 @@ impl Matcher {
             buckets,
             channels,
             global,
-            cache: bucket::AutomatonCache::default(),
         }
     }
 
@@ -102,7 +100,7 @@ impl Matcher {
                 .iter()
                 .map(|&i| (i, &self.variants[i as usize]))
                 .collect();
-            Bucket::build(&members, &self.cache)
+            Bucket::build(&members)
         })
     }
 
@@ -132,9 +130,33 @@ impl Matcher {
     /// Appends the rules matching `event` to `hits` (one hit per rule, in
     /// rule order).
     pub(crate) fn scan(&self, event: &Event, scratch: &mut Scratch, hits: &mut Vec<Hit>) {
+        self.scan_inner(event, scratch, hits, None);
+    }
+
+    /// Like [`Matcher::scan`], and also the matched fields of each hit,
+    /// explained while the scratch still holds the bucket's state (no
+    /// second scan).
+    pub(crate) fn scan_explained(
+        &self,
+        event: &Event,
+        scratch: &mut Scratch,
+        out: &mut Vec<(Hit, Vec<(String, Value)>)>,
+    ) {
+        let mut hits = Vec::new();
+        self.scan_inner(event, scratch, &mut hits, Some(out));
+    }
+
+    fn scan_inner(
+        &self,
+        event: &Event,
+        scratch: &mut Scratch,
+        hits: &mut Vec<Hit>,
+        mut explained: Option<&mut Vec<(Hit, Vec<(String, Value)>)>>,
+    ) {
         let start = hits.len();
         for b in self.buckets_for(event).into_iter().flatten() {
             let bucket = self.bucket(b);
+            let first = hits.len();
             eval::scan_bucket(bucket, event, scratch, &mut |r| {
                 let variant = bucket.rules[r as usize].variant;
                 hits.push(Hit {
@@ -144,6 +166,16 @@ impl Matcher {
                     index: r,
                 });
             });
+            if let Some(out) = explained.as_deref_mut() {
+                for hit in &hits[first..] {
+                    let slots = eval::explain_rule(bucket, hit.index, event, scratch);
+                    out.push((*hit, slot_values(bucket, &slots, event)));
+                }
+            }
+        }
+        if let Some(out) = explained {
+            out.sort_by_key(|(h, _)| h.rule);
+            out.dedup_by_key(|(h, _)| h.rule);
         }
         hits[start..].sort_by_key(|h| h.rule);
         let mut seen = start;
@@ -167,20 +199,24 @@ impl Matcher {
         // Re-run the bucket's scan so the scratch holds this event's state.
         eval::scan_bucket(bucket, event, scratch, &mut |_| {});
         let slots = eval::explain_rule(bucket, hit.index, event, scratch);
-        slots
-            .into_iter()
-            .filter_map(|s| {
-                let name = &bucket.slot_names[s as usize];
-                let value = field_value(event, name)?;
-                Some((name.clone(), value))
-            })
-            .collect()
+        slot_values(bucket, &slots, event)
     }
 
     /// The number of buckets, for statistics.
     pub(crate) fn bucket_count(&self) -> usize {
         self.buckets.len()
     }
+}
+
+/// The names and values of `slots` in `event`.
+fn slot_values(bucket: &Bucket, slots: &[u16], event: &Event) -> Vec<(String, Value)> {
+    slots
+        .iter()
+        .filter_map(|&s| {
+            let name = &bucket.slot_names[s as usize];
+            Some((name.clone(), field_value(event, name)?))
+        })
+        .collect()
 }
 
 /// A field's value by name as the matcher resolves it (data fields, then
