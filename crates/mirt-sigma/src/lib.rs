@@ -60,6 +60,6 @@ pub use compile::Placeholders;
 pub use correlation::{CorrelationEngine, CorrelationFinding, CorrelationInput, EventRef};
 pub use error::{Error, Result};
 pub use mapping::Mapping;
-pub use matcher::{Hit, Scratch};
+pub use matcher::{Explained, Hit, MatchedFields, Scratch};
 pub use ruleset::{RuleInfo, RuleKind, RuleSet, RuleSetBuilder, Skipped};
 pub use set::RuleSetStats;

@@ -2,7 +2,7 @@
 //! feeding correlations.
 
 use crate::correlation::{CorrelationEngine, CorrelationInput, EventRef, RuleRef};
-use crate::matcher::{self, Hit, Scratch};
+use crate::matcher::{self, Explained, Hit, Scratch};
 use crate::ruleset::{RuleInfo, RuleSet, Skipped};
 use compact_str::CompactString;
 use mirt_core::{Event, Value};
@@ -80,7 +80,7 @@ impl RuleSet {
     /// The rules that match `event`, each with the fields whose values made
     /// it match (cheaper than [`RuleSet::scan`] then
     /// [`RuleSet::matched_fields`] for every hit).
-    pub fn scan_explained(&self, event: &Event) -> Vec<(Hit, Vec<(String, Value)>)> {
+    pub fn scan_explained(&self, event: &Event) -> Vec<Explained> {
         let mut out = Vec::new();
         SCRATCH.with(|s| {
             self.matcher

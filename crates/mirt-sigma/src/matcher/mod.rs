@@ -16,6 +16,12 @@ use std::sync::OnceLock;
 
 pub use eval::Scratch;
 
+/// The fields that made a rule match, with their values.
+pub type MatchedFields = Vec<(String, Value)>;
+
+/// A hit and its matched fields.
+pub type Explained = (Hit, MatchedFields);
+
 /// A rule that matched an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hit {
@@ -140,7 +146,7 @@ impl Matcher {
         &self,
         event: &Event,
         scratch: &mut Scratch,
-        out: &mut Vec<(Hit, Vec<(String, Value)>)>,
+        out: &mut Vec<Explained>,
     ) {
         let mut hits = Vec::new();
         self.scan_inner(event, scratch, &mut hits, Some(out));
@@ -151,7 +157,7 @@ impl Matcher {
         event: &Event,
         scratch: &mut Scratch,
         hits: &mut Vec<Hit>,
-        mut explained: Option<&mut Vec<(Hit, Vec<(String, Value)>)>>,
+        mut explained: Option<&mut Vec<Explained>>,
     ) {
         let start = hits.len();
         for b in self.buckets_for(event).into_iter().flatten() {
