@@ -267,7 +267,7 @@ where
     ) {
         let seq = self.take_seq();
         if self.inline {
-            let out = run_chunk(&self.ctx, &file, chunk, crc);
+            let out = run_chunk_guarded(&self.ctx, &file, chunk, crc);
             self.reorder.insert(seq, Unit::Output(out.0, out.1));
             self.drain_ready(sink);
             return;
@@ -279,21 +279,8 @@ where
         let ctx = Arc::clone(&self.ctx);
         let tx = self.tx.clone();
         rayon::spawn(move || {
-            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run_chunk(&ctx, &file, chunk, crc)
-            }))
-            .map_err(|panic| {
-                // Report the panic as a problem of this chunk rather than
-                // losing the run.
-                let reason = panic_message(&panic);
-                let problem = Problem::file(ProblemKind::DamagedBlock, &*file.0, reason);
-                let counts = Counts {
-                    problems: 1,
-                    ..Default::default()
-                };
-                (vec![(ctx.map)(Item::Problem(problem))], counts)
-            });
-            let _ = tx.send((seq, out.unwrap_or_else(|e| e)));
+            let out = run_chunk_guarded(&ctx, &file, chunk, crc);
+            let _ = tx.send((seq, out));
         });
         self.drain_ready(sink);
     }
@@ -413,6 +400,27 @@ fn open(path: &Path) -> Result<Opened, Problem> {
         parser,
         header,
         problem: header_problem,
+    })
+}
+
+/// [`run_chunk`], with a panic in the parser reported as a problem of this
+/// chunk rather than ending the run.
+fn run_chunk_guarded<T, M: Fn(Item) -> T>(
+    ctx: &Context<M>,
+    file: &FileRef,
+    chunk: evtx::err::Result<EvtxChunkData>,
+    crc: Crc,
+) -> ChunkOutput<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run_chunk(ctx, file, chunk, crc)
+    }))
+    .unwrap_or_else(|panic| {
+        let problem = Problem::file(ProblemKind::DamagedBlock, &*file.0, panic_message(&panic));
+        let counts = Counts {
+            problems: 1,
+            ..Default::default()
+        };
+        (vec![(ctx.map)(Item::Problem(problem))], counts)
     })
 }
 
