@@ -126,7 +126,7 @@ const COLUMNS: &[&str] = &[
     "details",
     "rule_id",
 ];
-const WIDTHS: &[usize] = &[27, 13, 44, 18, 24, 6, 9, 70, 36];
+const WIDTHS: &[usize] = &[28, 13, 44, 18, 24, 8, 9, 70, 36];
 
 fn opt<T: ToString>(v: Option<T>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
