@@ -68,6 +68,8 @@ pub struct Sealed {
     pub custody_head: String,
     /// Counts.
     pub totals: Totals,
+    /// Manifest entries with errors (unread, partial, links, changed).
+    pub problems: Vec<ManifestEntry>,
 }
 
 type Progress = Box<dyn FnMut(u64) + Send>;
@@ -83,6 +85,7 @@ pub struct BundleWriter<W: Write> {
     manifest: Vec<u8>,
     results_started: bool,
     totals: Totals,
+    problems: Vec<ManifestEntry>,
     progress: Option<Progress>,
 }
 
@@ -102,6 +105,7 @@ impl<W: Write> BundleWriter<W> {
             manifest: Vec::new(),
             results_started: false,
             totals: Totals::default(),
+            problems: Vec::new(),
             progress: None,
         })
     }
@@ -171,8 +175,15 @@ impl<W: Write> BundleWriter<W> {
             EntryKind::Link => self.totals.links += 1,
             _ => self.totals.unread += 1,
         }
-        self.manifest.extend_from_slice(&entry.to_line());
+        self.push(entry);
         Ok(())
+    }
+
+    fn push(&mut self, entry: ManifestEntry) {
+        self.manifest.extend_from_slice(&entry.to_line());
+        if !entry.errors.is_empty() {
+            self.problems.push(entry);
+        }
     }
 
     /// Streams `reader` into the member `stored`, described by `entry`
@@ -253,7 +264,7 @@ impl<W: Write> BundleWriter<W> {
         entry.sha1 = digests.sha1.map(|d| mirt_hash::to_hex(&d));
         self.totals.files += 1;
         self.totals.bytes += digests.len;
-        self.manifest.extend_from_slice(&entry.to_line());
+        self.push(entry);
         Ok(())
     }
 
@@ -298,6 +309,7 @@ impl<W: Write> BundleWriter<W> {
                 key_id: key.public().id(),
                 custody_head: crate::format::tagged_sha256(&line),
                 totals: self.totals,
+                problems: self.problems,
             },
         ))
     }

@@ -45,6 +45,7 @@ mod verify;
 pub mod walk;
 pub mod zip;
 
+pub use age::secrecy::SecretString;
 pub use append::{Appended, append};
 pub use bundle::{
     Identities, Opened, Summary, is_encrypted, load_identities, open, summary, verify_path,
@@ -57,6 +58,7 @@ pub use format::{Collection, EntryKind, ManifestEntry, Status, Tlp, Tool};
 pub use keys::{KeyDir, KeyId, PublicKey, SigningKey, TrustStore};
 pub use output::{AtomicFile, EncryptedSeal, HashingWriter, Sink, parse_recipient, sidecar_path};
 pub use report::{Check, Finding};
+pub use scan::member_reader as open_member;
 pub use verify::{Report, VerifyOptions, verify};
 
 /// A filled-in [`Collection`] with fixed times, for examples and tests.

@@ -132,8 +132,8 @@ fn check_descriptor<R: Read + Seek>(
     Ok(())
 }
 
-/// A reader over a member's uncompressed bytes.
-pub(crate) fn member_reader<'a, R: Read + Seek>(
+/// A reader over the uncompressed bytes of member `m` of the archive `r`.
+pub fn member_reader<'a, R: Read + Seek>(
     r: &'a mut R,
     m: &Member,
 ) -> io::Result<Box<dyn Read + 'a>> {
