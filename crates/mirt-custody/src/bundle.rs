@@ -111,6 +111,10 @@ pub fn verify_path(
         return Ok(verify(&mut r, opts, progress));
     }
     let mut outer = check_sidecar(path, opts)?;
+    let inner_opts = VerifyOptions {
+        custody_head: None,
+        ..*opts
+    };
     if identities.is_empty() {
         outer.findings.push(Finding::new(
             Check::Ciphertext,
@@ -119,7 +123,7 @@ pub fn verify_path(
         return Ok(outer.into_report());
     }
     let mut inner = match open(path, identities) {
-        Ok(mut r) => verify(&mut r, opts, progress),
+        Ok(mut r) => verify(&mut r, &inner_opts, progress),
         Err(e) => {
             outer
                 .findings
@@ -139,6 +143,7 @@ pub fn verify_path(
     findings.append(&mut inner.findings);
     inner.findings = findings;
     inner.custody.extend(outer.entries);
+    inner.custody_head = outer.head;
     Ok(inner)
 }
 
@@ -147,6 +152,7 @@ struct Outer {
     findings: Vec<Finding>,
     entries: Vec<CustodyEntry>,
     root: Option<String>,
+    head: Option<String>,
 }
 
 impl Outer {
@@ -154,6 +160,7 @@ impl Outer {
         Report {
             findings: self.findings,
             custody: self.entries,
+            custody_head: self.head,
             root: self.root,
             ..Report::default()
         }
@@ -167,6 +174,7 @@ fn check_sidecar(path: &Path, opts: &VerifyOptions<'_>) -> Result<Outer> {
         findings: Vec::new(),
         entries: Vec::new(),
         root: None,
+        head: None,
     };
     let log = match std::fs::read(&side) {
         Ok(l) => l,
@@ -184,6 +192,18 @@ fn check_sidecar(path: &Path, opts: &VerifyOptions<'_>) -> Result<Outer> {
     let (root_bytes, chain) = sidecar_chain(&log, Some(opts.trust));
     outer.root = Some(String::from_utf8_lossy(&root_bytes).trim_end().to_string());
     outer.findings.extend(chain.findings);
+    outer.head = chain.head.clone();
+    if let (Some(want), Some(head)) = (opts.custody_head, &chain.head) {
+        if want != head {
+            outer.findings.push(Finding::new(
+                Check::Custody,
+                format!(
+                    "the sidecar log ends in {head}, not in the expected head {want}: entries \
+                     were dropped or added at its end"
+                ),
+            ));
+        }
+    }
     let first = chain.entries.first().and_then(|e| e.ciphertext.clone());
     match first {
         None => outer.findings.push(Finding::entry(
