@@ -204,6 +204,14 @@ impl<W: Write> BundleWriter<W> {
             });
         }
         self.results_started |= is_result;
+        if !crate::zip::is_safe_name(stored) {
+            let e = io::Error::new(
+                io::ErrorKind::InvalidFilename,
+                format!("its member name would be {} bytes, over the limit", stored.len()),
+            );
+            let path = PathBuf::from(&entry.path);
+            return self.unreadable(entry.kind, &path, e);
+        }
         let out_path = &self.out_path;
         let mut member = self
             .zip

@@ -211,6 +211,21 @@ fn verify_file(path: &Path, ids: &mirt_custody::Identities) -> mirt_custody::Rep
 fn an_encrypted_bundle_verifies_with_its_identity_and_its_sidecar_catches_tampering() {
     let dir = tempfile::tempdir().unwrap();
     let (path, id) = encrypted_bundle(dir.path());
+    if let Some(age_cli) = tool("age") {
+        // The reference implementation decrypts it to a valid bundle too.
+        use age::secrecy::ExposeSecret;
+        let key = dir.path().join("id.key");
+        std::fs::write(&key, id.to_string().expose_secret()).unwrap();
+        let out = std::process::Command::new(age_cli)
+            .args(["-d", "-i"])
+            .arg(&key)
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let r = verify_bytes(&out.stdout, &trust());
+        assert!(r.ok(), "{:#?}", r.findings);
+    }
     let ids: mirt_custody::Identities = vec![Box::new(id)];
     let r = verify_file(&path, &ids);
     assert!(r.ok(), "{:#?}", r.findings);
