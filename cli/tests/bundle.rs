@@ -14,7 +14,11 @@ impl Env {
         };
         let ev = env.path("evidence/host1");
         std::fs::create_dir_all(ev.join("logs")).unwrap();
-        std::fs::write(ev.join("logs/auth.log"), "Mar  1 10:00:00 sshd[1]: Accepted\n").unwrap();
+        std::fs::write(
+            ev.join("logs/auth.log"),
+            "Mar  1 10:00:00 sshd[1]: Accepted\n",
+        )
+        .unwrap();
         std::fs::write(ev.join("notes.txt"), "seized at 10:05\n").unwrap();
         std::fs::create_dir_all(env.path("out")).unwrap();
         env
@@ -89,7 +93,10 @@ fn keys_generate_writes_a_private_key_file_and_trusts_its_key() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(env.path("keys/signing.key")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(env.path("keys/signing.key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
     let list = env.ok(&["keys", "list"]);
@@ -111,7 +118,11 @@ fn a_passphrase_protected_key_needs_its_passphrase() {
         .env("MIRT_KEY_SCRYPT_LOG_N", "10")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = std::fs::read_to_string(env.path("keys/signing.key")).unwrap();
     assert!(text.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"));
     assert!(!text.contains("mirt-ed25519-secret"));
@@ -124,7 +135,12 @@ fn a_passphrase_protected_key_needs_its_passphrase() {
             .current_dir(env.dir.path())
             .output()
             .unwrap();
-        assert_eq!(out.status.success(), works, "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.success(),
+            works,
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         if !works {
             assert!(String::from_utf8_lossy(&out.stderr).contains("wrong passphrase"));
         }
@@ -136,7 +152,11 @@ fn create_verify_show_extract_and_custody_add_work_together() {
     let env = Env::new();
     env.keys();
     let out = create(&env, &["evidence", "-o", "out/case.mirt.zip"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let created = json(&String::from_utf8_lossy(&out.stdout));
     assert_eq!(created["files"], 2);
 
@@ -152,16 +172,37 @@ fn create_verify_show_extract_and_custody_add_work_together() {
     assert!(text.contains("sealed by Erika Mustermann"), "{text}");
 
     let line = env.ok(&[
-        "custody", "add", "out/case.mirt.zip", "--event", "transferred", "--from",
-        "Erika Mustermann", "--to", "CERT", "--purpose", "analysis",
+        "custody",
+        "add",
+        "out/case.mirt.zip",
+        "--event",
+        "transferred",
+        "--from",
+        "Erika Mustermann",
+        "--to",
+        "CERT",
+        "--purpose",
+        "analysis",
     ]);
     let entry = json(&line);
     assert_eq!(entry["seq"], 1);
     assert_eq!(entry["event"], "transferred");
     let head = format!("sha256:{}", sha256_hex(line.as_bytes()));
-    let verified = json(&env.ok(&["bundle", "verify", "out/case.mirt.zip", "--custody-head", &head]));
+    let verified = json(&env.ok(&[
+        "bundle",
+        "verify",
+        "out/case.mirt.zip",
+        "--custody-head",
+        &head,
+    ]));
     assert_eq!(verified["custody_entries"], 2);
-    let stale = env.mirt(&["bundle", "verify", "out/case.mirt.zip", "--custody-head", "sha256:00"]);
+    let stale = env.mirt(&[
+        "bundle",
+        "verify",
+        "out/case.mirt.zip",
+        "--custody-head",
+        "sha256:00",
+    ]);
     assert_eq!(stale.status.code(), Some(1));
 
     env.ok(&["bundle", "extract", "out/case.mirt.zip", "-o", "out/x"]);
@@ -183,7 +224,11 @@ fn the_same_command_gives_the_same_bundle() {
         let p = env.path("out/r.mirt.zip");
         let _ = std::fs::remove_file(&p);
         let out = create(&env, &["evidence", "-o", "out/r.mirt.zip"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         std::fs::read(&p).unwrap()
     };
     assert!(run() == run(), "two runs gave different bytes");
@@ -193,12 +238,25 @@ fn the_same_command_gives_the_same_bundle() {
 fn verify_fails_for_a_key_that_is_not_trusted() {
     let env = Env::new();
     env.keys();
-    assert!(create(&env, &["evidence", "-o", "out/u.mirt.zip"]).status.success());
+    assert!(
+        create(&env, &["evidence", "-o", "out/u.mirt.zip"])
+            .status
+            .success()
+    );
     std::fs::write(env.path("empty.keys"), "").unwrap();
-    let out = env.mirt(&["bundle", "verify", "out/u.mirt.zip", "--trusted", "empty.keys"]);
+    let out = env.mirt(&[
+        "bundle",
+        "verify",
+        "out/u.mirt.zip",
+        "--trusted",
+        "empty.keys",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("SIGNATURE: made by key") && err.contains("not trusted"), "{err}");
+    assert!(
+        err.contains("SIGNATURE: made by key") && err.contains("not trusted"),
+        "{err}"
+    );
     assert!(err.contains("verify: FAILED"), "{err}");
 }
 
@@ -208,8 +266,15 @@ fn a_read_error_is_recorded_or_stops_the_run_leaving_no_bundle() {
     // Reading /proc/self/mem at offset 0 fails with EIO: a real read error.
     let env = Env::new();
     env.keys();
-    let out = create(&env, &["evidence", "/proc/self/mem", "-o", "out/e.mirt.zip"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = create(
+        &env,
+        &["evidence", "/proc/self/mem", "-o", "out/e.mirt.zip"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let shown = json(&env.ok(&["bundle", "show", "out/e.mirt.zip", "--format", "json"]));
     let bad = shown["manifest"]
         .as_array()
@@ -219,11 +284,22 @@ fn a_read_error_is_recorded_or_stops_the_run_leaving_no_bundle() {
         .unwrap()
         .clone();
     assert_eq!(bad["status"], "partial");
-    assert!(bad["errors"][0].as_str().unwrap().contains("read error at offset 0"));
+    assert!(
+        bad["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("read error at offset 0")
+    );
 
     let out = create(
         &env,
-        &["evidence", "/proc/self/mem", "-o", "out/f.mirt.zip", "--stop-on-read-error"],
+        &[
+            "evidence",
+            "/proc/self/mem",
+            "-o",
+            "out/f.mirt.zip",
+            "--stop-on-read-error",
+        ],
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("reading evidence /proc/self/mem"));
@@ -247,7 +323,12 @@ fn the_bundle_is_not_written_into_the_evidence() {
 #[test]
 fn help_has_examples() {
     let env = Env::new();
-    for cmd in [&["bundle", "create"][..], &["bundle", "verify"], &["custody", "add"], &["keys"]] {
+    for cmd in [
+        &["bundle", "create"][..],
+        &["bundle", "verify"],
+        &["custody", "add"],
+        &["keys"],
+    ] {
         let mut args = cmd.to_vec();
         args.push("--help");
         let text = env.ok(&args);

@@ -85,7 +85,11 @@ pub struct CreateArgs {
     #[arg(long, value_name = "TEXT")]
     legal_basis: Option<String>,
     /// Where the times come from and whether the clock was checked.
-    #[arg(long, default_value = "system clock (not checked)", value_name = "TEXT")]
+    #[arg(
+        long,
+        default_value = "system clock (not checked)",
+        value_name = "TEXT"
+    )]
     clock_source: String,
     /// Free-text notes for collection.json.
     #[arg(long, value_name = "TEXT")]
@@ -175,7 +179,11 @@ fn create(args: CreateArgs) -> Outcome {
     } else {
         Sink::encrypted(&out_path, args.force, &recipients)?
     };
-    let total = if args.quiet { 0 } else { count_bytes(&args.paths, &args.results) };
+    let total = if args.quiet {
+        0
+    } else {
+        count_bytes(&args.paths, &args.results)
+    };
     let bar = crate::progress::bar(total, "bundle", true);
     let mut writer = BundleWriter::new(sink, &out_path, opts)?;
     let b = bar.clone();
@@ -226,7 +234,10 @@ fn refuse_output_inside_evidence<'a>(
     out: &Path,
     inputs: impl Iterator<Item = &'a PathBuf>,
 ) -> anyhow::Result<()> {
-    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let dir = std::fs::canonicalize(dir)
         .with_context(|| format!("output folder {} does not exist", dir.display()))?;
     for input in inputs {
@@ -261,7 +272,12 @@ fn count_bytes(paths: &[PathBuf], results: &[PathBuf]) -> u64 {
     sum(paths) + sum(results)
 }
 
-fn collection(args: &CreateArgs, started: Timestamp, ended: Timestamp, method: Method) -> Collection {
+fn collection(
+    args: &CreateArgs,
+    started: Timestamp,
+    ended: Timestamp,
+    method: Method,
+) -> Collection {
     Collection {
         format: mirt_custody::format::FORMAT_LINE.into(),
         case_id: args.case_id.clone(),
@@ -330,7 +346,12 @@ fn report(
         return Ok(());
     }
     for p in &sealed.problems {
-        eprintln!("{} {}: {}", style::warning_label(), p.path, p.errors.join("; "));
+        eprintln!(
+            "{} {}: {}",
+            style::warning_label(),
+            p.path,
+            p.errors.join("; ")
+        );
     }
     let t = &sealed.totals;
     eprintln!(

@@ -122,7 +122,11 @@ pub fn verify(args: VerifyArgs) -> Outcome {
     bar.finish_and_clear();
     let mut out = std::io::stdout().lock();
     match args.format {
-        ReportFormat::Json => writeln!(out, "{}", serde_json::to_string(&VerifyOut::new(&args.bundle, &report))?)?,
+        ReportFormat::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string(&VerifyOut::new(&args.bundle, &report))?
+        )?,
         ReportFormat::Table => print_verify(&mut out, &args.bundle, &report)?,
     }
     if !args.quiet {
@@ -223,7 +227,13 @@ pub fn show(args: ShowArgs) -> Outcome {
 }
 
 fn print_summary(out: &mut impl Write, s: &Summary, files: bool) -> std::io::Result<()> {
-    writeln!(out, "bundle:       {} ({} bytes{})", s.path.display(), s.file_size, if s.encrypted { ", encrypted" } else { "" })?;
+    writeln!(
+        out,
+        "bundle:       {} ({} bytes{})",
+        s.path.display(),
+        s.file_size,
+        if s.encrypted { ", encrypted" } else { "" }
+    )?;
     writeln!(out, "root:         {}", s.root.as_deref().unwrap_or("-"))?;
     if let Some(c) = &s.collection {
         let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
@@ -233,23 +243,55 @@ fn print_summary(out: &mut impl Write, s: &Summary, files: bool) -> std::io::Res
         writeln!(out, "examiner:     {}", c.examiner)?;
         writeln!(out, "witness:      {}", opt(&c.witness))?;
         writeln!(out, "place:        {}", opt(&c.place))?;
-        writeln!(out, "collected:    {} to {} ({})", c.started, c.ended, c.clock_source)?;
-        writeln!(out, "tlp:          {}", serde_json::to_string(&c.tlp).unwrap_or_default().trim_matches('"'))?;
+        writeln!(
+            out,
+            "collected:    {} to {} ({})",
+            c.started, c.ended, c.clock_source
+        )?;
+        writeln!(
+            out,
+            "tlp:          {}",
+            serde_json::to_string(&c.tlp)
+                .unwrap_or_default()
+                .trim_matches('"')
+        )?;
         writeln!(out, "legal basis:  {}", opt(&c.legal_basis))?;
         writeln!(out, "tool:         {} {}", c.tool.name, c.tool.version)?;
     }
     let bytes: u64 = s.manifest.iter().map(|e| e.size).sum();
     let with_errors = s.manifest.iter().filter(|e| !e.errors.is_empty()).count();
-    writeln!(out, "manifest:     {} entries, {bytes} bytes, {with_errors} with errors", s.manifest.len())?;
+    writeln!(
+        out,
+        "manifest:     {} entries, {bytes} bytes, {with_errors} with errors",
+        s.manifest.len()
+    )?;
     if files {
         for e in &s.manifest {
-            writeln!(out, "  {:>12}  {}  {}", e.size, e.sha256.as_deref().unwrap_or("-"), e.path)?;
+            writeln!(
+                out,
+                "  {:>12}  {}  {}",
+                e.size,
+                e.sha256.as_deref().unwrap_or("-"),
+                e.path
+            )?;
         }
     }
     writeln!(out, "custody:")?;
     for e in &s.custody {
-        let mut line = format!("  #{} {} {} by {} (key {})", e.seq, e.time, e.event.as_str(), e.actor, e.key_id);
-        for (label, v) in [("from", &e.from), ("to", &e.to), ("at", &e.place), ("for", &e.purpose)] {
+        let mut line = format!(
+            "  #{} {} {} by {} (key {})",
+            e.seq,
+            e.time,
+            e.event.as_str(),
+            e.actor,
+            e.key_id
+        );
+        for (label, v) in [
+            ("from", &e.from),
+            ("to", &e.to),
+            ("at", &e.place),
+            ("for", &e.purpose),
+        ] {
             if let Some(v) = v {
                 line.push_str(&format!(", {label} {v}"));
             }
@@ -283,8 +325,16 @@ pub fn extract(args: ExtractArgs) -> Outcome {
             done.files,
             done.bytes,
             args.output.display(),
-            if done.findings.is_empty() { "; all match the manifest" } else { "; SOME DO NOT MATCH" }
+            if done.findings.is_empty() {
+                "; all match the manifest"
+            } else {
+                "; SOME DO NOT MATCH"
+            }
         );
     }
-    Ok(if done.findings.is_empty() { exit::OK } else { exit::FAILED })
+    Ok(if done.findings.is_empty() {
+        exit::OK
+    } else {
+        exit::FAILED
+    })
 }

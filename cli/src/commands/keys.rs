@@ -3,8 +3,8 @@
 use crate::exit::{self, Outcome};
 use crate::style;
 use anyhow::Context;
-use mirt_custody::{KeyDir, PublicKey, SigningKey, TrustStore};
 use mirt_custody::keys::KeyId;
+use mirt_custody::{KeyDir, PublicKey, SigningKey, TrustStore};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -176,7 +176,11 @@ fn trust(args: TrustArgs) -> Outcome {
         eprintln!(
             "{} {} {} ({})",
             style::bold("keys:"),
-            if new { "now trusting" } else { "already trusted:" },
+            if new {
+                "now trusting"
+            } else {
+                "already trusted:"
+            },
             key.id(),
             key.name()
         );
@@ -277,7 +281,10 @@ fn new_passphrase() -> anyhow::Result<mirt_custody::SecretString> {
     let a = rpassword::prompt_password("Passphrase for the new key: ")?;
     let b = rpassword::prompt_password("Again: ")?;
     anyhow::ensure!(a == b, "the passphrases differ");
-    anyhow::ensure!(a.chars().count() >= 8, "use a passphrase of at least 8 characters");
+    anyhow::ensure!(
+        a.chars().count() >= 8,
+        "use a passphrase of at least 8 characters"
+    );
     Ok(a.into())
 }
 

@@ -67,7 +67,12 @@ fn append_to_sidecar(path: &Path, entry: NewEntry, key: &SigningKey) -> Result<A
     })
 }
 
-fn read_member<R: Read + Seek>(r: &mut R, index: &ZipIndex, name: &str, path: &Path) -> Result<Vec<u8>> {
+fn read_member<R: Read + Seek>(
+    r: &mut R,
+    index: &ZipIndex,
+    name: &str,
+    path: &Path,
+) -> Result<Vec<u8>> {
     let m = index
         .get(name)
         .ok_or_else(|| broken(path, format!("member {name} is missing")))?;
@@ -85,11 +90,17 @@ fn append_to_bundle(path: &Path, entry: NewEntry, key: &SigningKey) -> Result<Ap
     let mut file = File::options().read(true).write(true).open(path).at(path)?;
     let index = ZipIndex::read(&mut file).map_err(|e| not_a_bundle(path, e))?;
     if let Some(p) = index.problems.first() {
-        return Err(broken(path, format!("refusing to append to a damaged bundle: {p}")));
+        return Err(broken(
+            path,
+            format!("refusing to append to a damaged bundle: {p}"),
+        ));
     }
     let names: Vec<&str> = index.members.iter().map(|m| m.name.as_str()).collect();
     if names.len() < TRAILER.len() || names[names.len() - TRAILER.len()..] != TRAILER {
-        return Err(broken(path, "the bundle does not end in its metadata members"));
+        return Err(broken(
+            path,
+            "the bundle does not end in its metadata members",
+        ));
     }
     let root_bytes = read_member(&mut file, &index, ROOT, path)?;
     let sig: Signature = serde_json::from_slice(&read_member(&mut file, &index, SIGNATURE, path)?)
@@ -117,7 +128,10 @@ fn append_to_bundle(path: &Path, entry: NewEntry, key: &SigningKey) -> Result<Ap
 /// Replaces the last member (custody.jsonl) and the directory after it.
 /// If writing fails, the old tail is put back.
 fn rewrite_tail(file: &mut File, index: &ZipIndex, log: &[u8], path: &Path) -> Result<()> {
-    let last = index.members.last().ok_or_else(|| broken(path, "no members"))?;
+    let last = index
+        .members
+        .last()
+        .ok_or_else(|| broken(path, "no members"))?;
     let start = last.offset;
     let mut old_tail = Vec::new();
     file.seek(SeekFrom::Start(start)).at(path)?;
@@ -145,7 +159,9 @@ fn rewrite_tail(file: &mut File, index: &ZipIndex, log: &[u8], path: &Path) -> R
             .and_then(|_| file.sync_all());
         let note = match restore {
             Ok(()) => "the bundle was restored as it was",
-            Err(_) => "restoring the old log failed too: check the bundle with `mirt bundle verify`",
+            Err(_) => {
+                "restoring the old log failed too: check the bundle with `mirt bundle verify`"
+            }
         };
         return Err(broken(path, format!("appending failed ({e}); {note}")));
     }

@@ -87,13 +87,13 @@ pub fn open(path: &Path, identities: &Identities) -> Result<Opened> {
     }
     let dec = age::Decryptor::new_buffered(file).map_err(|source| Error::Decrypt {
         path: path.into(),
-        source,
+        source: Box::new(source),
     })?;
     let reader = dec
         .decrypt(identities.iter().map(|i| &**i as &dyn age::Identity))
         .map_err(|source| Error::Decrypt {
             path: path.into(),
-            source,
+            source: Box::new(source),
         })?;
     Ok(Opened::Encrypted(Box::new(reader)))
 }
@@ -125,9 +125,10 @@ pub fn verify_path(
     let mut inner = match open(path, identities) {
         Ok(mut r) => verify(&mut r, &inner_opts, progress),
         Err(e) => {
-            outer
-                .findings
-                .push(Finding::new(Check::Ciphertext, format!("cannot decrypt: {e}")));
+            outer.findings.push(Finding::new(
+                Check::Ciphertext,
+                format!("cannot decrypt: {e}"),
+            ));
             return Ok(outer.into_report());
         }
     };
@@ -237,15 +238,12 @@ pub(crate) fn sidecar_chain(
     log: &[u8],
     trust: Option<&crate::keys::TrustStore>,
 ) -> (Vec<u8>, custody::Chain) {
-    let first: Option<CustodyEntry> = log
-        .split(|&b| b == b'\n')
-        .next()
-        .and_then(|l| {
-            // The root is needed to check the chain; the signature check
-            // comes with it.
-            let v: serde_json::Value = serde_json::from_slice(l).ok()?;
-            serde_json::from_value(strip_sig(v)).ok()
-        });
+    let first: Option<CustodyEntry> = log.split(|&b| b == b'\n').next().and_then(|l| {
+        // The root is needed to check the chain; the signature check
+        // comes with it.
+        let v: serde_json::Value = serde_json::from_slice(l).ok()?;
+        serde_json::from_value(strip_sig(v)).ok()
+    });
     let root_bytes = first
         .map(|e| format!("{}\n", e.root).into_bytes())
         .unwrap_or_default();

@@ -207,7 +207,10 @@ impl<W: Write> BundleWriter<W> {
         if !crate::zip::is_safe_name(stored) {
             let e = io::Error::new(
                 io::ErrorKind::InvalidFilename,
-                format!("its member name would be {} bytes, over the limit", stored.len()),
+                format!(
+                    "its member name would be {} bytes, over the limit",
+                    stored.len()
+                ),
             );
             let path = PathBuf::from(&entry.path);
             return self.unreadable(entry.kind, &path, e);
@@ -291,10 +294,7 @@ impl<W: Write> BundleWriter<W> {
             purpose: collection.purpose.clone(),
             from: None,
             to: None,
-            note: collection
-                .witness
-                .as_ref()
-                .map(|w| format!("witness: {w}")),
+            note: collection.witness.as_ref().map(|w| format!("witness: {w}")),
             ciphertext: None,
         };
         let line = custody::sign_entry(seal, 0, None, root.as_bytes(), key);

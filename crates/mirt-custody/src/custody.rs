@@ -231,7 +231,9 @@ pub fn check_chain(log: &[u8], root_bytes: &[u8], trust: Option<&TrustStore>) ->
     let mut prev_line: Option<&[u8]> = None;
     for (i, line) in log.split_inclusive(|&b| b == b'\n').enumerate() {
         let n = i as u64 + 1;
-        check_line(line, n, i as u64, prev_line, root_bytes, &root, trust, &mut chain);
+        check_line(
+            line, n, i as u64, prev_line, root_bytes, &root, trust, &mut chain,
+        );
         prev_line = Some(line);
     }
     chain.head = prev_line.map(tagged_sha256);
@@ -374,18 +376,33 @@ mod tests {
             .replace("Rathaus", "Rathau5")
             .into_bytes();
         let f = find(edited.concat());
-        assert!(f.iter().any(|f| f.entry == Some(2) && f.message.contains("edited")), "{f:?}");
+        assert!(
+            f.iter()
+                .any(|f| f.entry == Some(2) && f.message.contains("edited")),
+            "{f:?}"
+        );
 
         let dropped = [lines[0].clone(), lines[2].clone()].concat();
         let f = find(dropped);
-        assert!(f.iter().any(|f| f.entry == Some(2) && f.message.contains("sequence")), "{f:?}");
+        assert!(
+            f.iter()
+                .any(|f| f.entry == Some(2) && f.message.contains("sequence")),
+            "{f:?}"
+        );
 
         let swapped = [lines[0].clone(), lines[2].clone(), lines[1].clone()].concat();
         let f = find(swapped);
-        assert!(f.iter().any(|f| f.entry == Some(2) && f.message.contains("chain")), "{f:?}");
+        assert!(
+            f.iter()
+                .any(|f| f.entry == Some(2) && f.message.contains("chain")),
+            "{f:?}"
+        );
 
         let other_root = check_chain(&lines.concat(), b"sha256:11\n", None).findings;
-        assert!(other_root.iter().any(|f| f.entry == Some(1)), "{other_root:?}");
+        assert!(
+            other_root.iter().any(|f| f.entry == Some(1)),
+            "{other_root:?}"
+        );
     }
 
     #[test]

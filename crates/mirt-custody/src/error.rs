@@ -98,7 +98,7 @@ pub enum Error {
         /// The encrypted output.
         path: PathBuf,
         /// The cause.
-        source: age::EncryptError,
+        source: Box<age::EncryptError>,
     },
     /// age decryption failed (wrong identity, damaged header).
     #[error("decrypting {}: {source}", path.display())]
@@ -106,7 +106,7 @@ pub enum Error {
         /// The encrypted bundle.
         path: PathBuf,
         /// The cause.
-        source: age::DecryptError,
+        source: Box<age::DecryptError>,
     },
     /// An age recipient or identity cannot be read.
     #[error("{what}: {reason}")]

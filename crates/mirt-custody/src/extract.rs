@@ -73,8 +73,21 @@ pub fn extract(path: &Path, identities: &Identities, dest: &Path) -> Result<Extr
         let (digests, crc) = copy_member(&mut r, m, &target)?;
         out.files += 1;
         out.bytes += digests.len;
-        check(m, &digests, crc, manifest.iter().find(|e| e.stored.as_deref() == Some(&m.name)), &mut out.findings);
-        finish_file(&target, manifest.iter().find(|e| e.stored.as_deref() == Some(&m.name)));
+        check(
+            m,
+            &digests,
+            crc,
+            manifest
+                .iter()
+                .find(|e| e.stored.as_deref() == Some(&m.name)),
+            &mut out.findings,
+        );
+        finish_file(
+            &target,
+            manifest
+                .iter()
+                .find(|e| e.stored.as_deref() == Some(&m.name)),
+        );
     }
     Ok(out)
 }

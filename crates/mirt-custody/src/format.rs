@@ -69,7 +69,11 @@ impl std::str::FromStr for Tlp {
             "AMBER" => Tlp::Amber,
             "AMBER+STRICT" | "AMBER-STRICT" => Tlp::AmberStrict,
             "RED" => Tlp::Red,
-            _ => return Err(format!("not a TLP 2.0 label: {s:?} (clear, green, amber, amber+strict, red)")),
+            _ => {
+                return Err(format!(
+                    "not a TLP 2.0 label: {s:?} (clear, green, amber, amber+strict, red)"
+                ));
+            }
         })
     }
 }

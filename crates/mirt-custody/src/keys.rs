@@ -252,7 +252,10 @@ fn parse_secret(text: &str) -> std::result::Result<SigningKey, String> {
     let seed: [u8; 32] = seed
         .try_into()
         .map_err(|_| "an Ed25519 seed has 32 bytes".to_string())?;
-    Ok(SigningKey::from_seed(seed, parts.next().unwrap_or_default()))
+    Ok(SigningKey::from_seed(
+        seed,
+        parts.next().unwrap_or_default(),
+    ))
 }
 
 /// Creates `path` for writing, readable only by its owner.

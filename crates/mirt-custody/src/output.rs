@@ -191,11 +191,12 @@ impl Sink {
             });
         }
         let file = AtomicFile::create(path, overwrite)?;
-        let enc = age::Encryptor::with_recipients(recipients.iter().map(|r| &**r as _))
-            .map_err(|source| Error::Encrypt {
+        let enc = age::Encryptor::with_recipients(recipients.iter().map(|r| &**r as _)).map_err(
+            |source| Error::Encrypt {
                 path: path.into(),
-                source,
-            })?;
+                source: Box::new(source),
+            },
+        )?;
         let inner = HashingWriter::new(BufWriter::with_capacity(BUFFER, file));
         let w = enc.wrap_output(inner).map_err(|source| Error::Write {
             path: path.into(),

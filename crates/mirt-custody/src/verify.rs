@@ -65,13 +65,17 @@ pub fn verify<R: Read + Seek>(
     let index = match ZipIndex::read(r) {
         Ok(i) => i,
         Err(e) => {
-            report.findings.push(Finding::new(Check::Container, e.to_string()));
+            report
+                .findings
+                .push(Finding::new(Check::Container, e.to_string()));
             return report;
         }
     };
     report.members = index.members.len();
     for p in &index.problems {
-        report.findings.push(Finding::new(Check::Container, p.clone()));
+        report
+            .findings
+            .push(Finding::new(Check::Container, p.clone()));
     }
     check_layout(&index, &mut report.findings);
     let scanned = match scan(r, &index, &mut report.findings, progress) {
@@ -95,7 +99,11 @@ fn check_layout(index: &ZipIndex, findings: &mut Vec<Finding>) {
     let mut seen = HashSet::new();
     for n in &names {
         if !seen.insert(*n) {
-            findings.push(Finding::member(Check::Container, n, "appears more than once"));
+            findings.push(Finding::member(
+                Check::Container,
+                n,
+                "appears more than once",
+            ));
         }
     }
     if names.first() != Some(&VERSION) {
@@ -160,9 +168,7 @@ fn check_contents(
             f.push(Finding::member(
                 Check::Metadata,
                 VERSION,
-                format!(
-                    "does not start with {FORMAT_LINE:?}: unknown format or changed"
-                ),
+                format!("does not start with {FORMAT_LINE:?}: unknown format or changed"),
             ));
         }
     }

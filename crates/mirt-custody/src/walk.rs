@@ -71,7 +71,10 @@ fn found(entry: walkdir::Result<walkdir::DirEntry>, root: &Path, base: &str) -> 
             Some(Found { path, stored, kind })
         }
         Err(err) => {
-            let path = err.path().map(Path::to_path_buf).unwrap_or_else(|| root.into());
+            let path = err
+                .path()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| root.into());
             let stored = stored_name(base, root, &path);
             let io = err
                 .into_io_error()
@@ -99,7 +102,11 @@ fn stored_name(base: &str, root: &Path, path: &Path) -> String {
 /// Characters that cannot appear in a file name on Windows or are
 /// special in member names; `%` because it starts an escape.
 fn must_escape(c: char) -> bool {
-    c.is_control() || matches!(c, '\\' | '/' | ':' | '*' | '?' | '"' | '<' | '>' | '|' | '%')
+    c.is_control()
+        || matches!(
+            c,
+            '\\' | '/' | ':' | '*' | '?' | '"' | '<' | '>' | '|' | '%'
+        )
 }
 
 const RESERVED: [&str; 22] = [

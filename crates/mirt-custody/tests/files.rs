@@ -24,7 +24,10 @@ fn the_same_inputs_metadata_and_key_give_the_same_bytes() {
         assert!(r.ok(), "{method:?}: {:#?}", r.findings);
     }
     // And the evidence was not touched: reading did not change access times.
-    let t = std::fs::metadata(root.join("auth.log")).unwrap().accessed().unwrap();
+    let t = std::fs::metadata(root.join("auth.log"))
+        .unwrap()
+        .accessed()
+        .unwrap();
     assert_eq!(
         t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs(),
         1_709_287_200
@@ -40,7 +43,10 @@ struct DiskFull<W> {
 impl<W: Write> Write for DiskFull<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if self.budget == 0 {
-            return Err(io::Error::new(io::ErrorKind::StorageFull, "no space left on device"));
+            return Err(io::Error::new(
+                io::ErrorKind::StorageFull,
+                "no space left on device",
+            ));
         }
         let n = buf.len().min(self.budget);
         self.budget -= n;
@@ -52,7 +58,10 @@ impl<W: Write> Write for DiskFull<W> {
 }
 
 fn leftovers(dir: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect()
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect()
 }
 
 #[test]
@@ -64,10 +73,16 @@ fn a_full_disk_leaves_no_bundle() {
     let final_path = out_dir.join("case.mirt.zip");
     for budget in [0, 10, 100_000, 2_000_000] {
         let file = AtomicFile::create(&final_path, false).unwrap();
-        let sink = DiskFull { inner: file, budget };
+        let sink = DiskFull {
+            inner: file,
+            budget,
+        };
         let result = BundleWriter::new(sink, &final_path, CreateOptions::default())
             .and_then(|mut w| w.add_paths(std::slice::from_ref(&root), false));
-        assert!(matches!(result, Err(Error::Write { .. })), "{budget}: {result:?}");
+        assert!(
+            matches!(result, Err(Error::Write { .. })),
+            "{budget}: {result:?}"
+        );
         drop(result);
         assert!(!final_path.exists());
         assert!(leftovers(&out_dir).is_empty(), "{:?}", leftovers(&out_dir));
@@ -106,7 +121,11 @@ fn a_read_error_stops_the_run_without_a_bundle_when_asked() {
     };
     let mut w = BundleWriter::new(sink, &final_path, opts).unwrap();
     let err = w
-        .add_reader(entry("/dev/sdb1"), "evidence/1/sdb1", BadSector { good: 3_000_000 })
+        .add_reader(
+            entry("/dev/sdb1"),
+            "evidence/1/sdb1",
+            BadSector { good: 3_000_000 },
+        )
         .unwrap_err();
     match &err {
         Error::EvidenceRead { offset, .. } => assert_eq!(*offset, 3_000_000),
@@ -119,8 +138,12 @@ fn a_read_error_stops_the_run_without_a_bundle_when_asked() {
 #[test]
 fn a_read_error_is_recorded_and_the_rest_is_sealed_by_default() {
     let mut w = BundleWriter::new(Vec::new(), Path::new("x"), CreateOptions::default()).unwrap();
-    w.add_reader(entry("/dev/sdb1"), "evidence/1/sdb1", BadSector { good: 1_500_000 })
-        .unwrap();
+    w.add_reader(
+        entry("/dev/sdb1"),
+        "evidence/1/sdb1",
+        BadSector { good: 1_500_000 },
+    )
+    .unwrap();
     w.add_reader(entry("/ok.txt"), "evidence/2/ok.txt", &b"fine"[..])
         .unwrap();
     let (bytes, sealed) = w
@@ -132,7 +155,11 @@ fn a_read_error_is_recorded_and_the_rest_is_sealed_by_default() {
     let bad = &r.manifest[0];
     assert_eq!(bad.status, mirt_custody::Status::Partial);
     assert_eq!(bad.size, 1_500_000);
-    assert!(bad.errors[0].contains("read error at offset 1500000"), "{:?}", bad.errors);
+    assert!(
+        bad.errors[0].contains("read error at offset 1500000"),
+        "{:?}",
+        bad.errors
+    );
 }
 
 #[test]
@@ -143,12 +170,22 @@ fn independent_readers_accept_the_bundle() {
         let path = dir.path().join(format!("{method:?}.mirt.zip"));
         std::fs::write(&path, bundle_of(std::slice::from_ref(&root), method)).unwrap();
         if let Some(unzip) = tool("unzip") {
-            let out = std::process::Command::new(unzip).arg("-t").arg(&path).output().unwrap();
+            let out = std::process::Command::new(unzip)
+                .arg("-t")
+                .arg(&path)
+                .output()
+                .unwrap();
             let text = String::from_utf8_lossy(&out.stdout);
-            assert!(out.status.success() && text.contains("No errors detected"), "{text}");
+            assert!(
+                out.status.success() && text.contains("No errors detected"),
+                "{text}"
+            );
         }
         if let Some(zipinfo) = tool("zipinfo") {
-            let out = std::process::Command::new(zipinfo).arg(&path).output().unwrap();
+            let out = std::process::Command::new(zipinfo)
+                .arg(&path)
+                .output()
+                .unwrap();
             let text = String::from_utf8_lossy(&out.stdout);
             assert!(text.contains("80-Jan-01 00:00 VERSION"), "{text}");
         }
@@ -159,8 +196,16 @@ fn independent_readers_accept_the_bundle() {
                 names = z.namelist()\n\
                 assert names[0] == 'VERSION' and names[-1] == 'custody.jsonl', names\n\
                 print(len(names))";
-            let out = std::process::Command::new(py).args(["-c", script]).arg(&path).output().unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let out = std::process::Command::new(py)
+                .args(["-c", script])
+                .arg(&path)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
     }
 }
@@ -187,7 +232,9 @@ fn encrypted_bundle(dir: &Path) -> (PathBuf, age::x25519::Identity) {
     let sink = Sink::encrypted(&path, false, &recipients).unwrap();
     let mut w = BundleWriter::new(sink, &path, CreateOptions::default()).unwrap();
     w.add_paths(&[root], false).unwrap();
-    let (sink, sealed) = w.finish(&mirt_custody::example_collection(), &examiner_key()).unwrap();
+    let (sink, sealed) = w
+        .finish(&mirt_custody::example_collection(), &examiner_key())
+        .unwrap();
     let root_bytes = format!("{}\n", sealed.root);
     let seal = EncryptedSeal {
         root_bytes: root_bytes.as_bytes(),
@@ -222,7 +269,11 @@ fn an_encrypted_bundle_verifies_with_its_identity_and_its_sidecar_catches_tamper
             .arg(&path)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let r = verify_bytes(&out.stdout, &trust());
         assert!(r.ok(), "{:#?}", r.findings);
     }
@@ -235,7 +286,10 @@ fn an_encrypted_bundle_verifies_with_its_identity_and_its_sidecar_catches_tamper
     assert_eq!(outer.findings.len(), 1, "{:#?}", outer.findings);
     assert!(outer.findings[0].message.contains("give its age identity"));
 
-    let e = NewEntry { event: Event::Received, ..seal_entry() };
+    let e = NewEntry {
+        event: Event::Received,
+        ..seal_entry()
+    };
     let done = mirt_custody::append(&path, e, &examiner_key()).unwrap();
     assert_eq!(done.seq, 1);
     let r = verify_file(&path, &ids);
@@ -248,7 +302,9 @@ fn an_encrypted_bundle_verifies_with_its_identity_and_its_sidecar_catches_tamper
     std::fs::write(&path, &bytes).unwrap();
     let r = verify_file(&path, &ids);
     assert!(
-        r.findings.iter().any(|f| f.message.contains("does not match its sidecar")),
+        r.findings
+            .iter()
+            .any(|f| f.message.contains("does not match its sidecar")),
         "{:#?}",
         r.findings
     );
@@ -282,7 +338,10 @@ fn patch_name(bytes: &[u8], from: &str, to: &str, link: bool) -> Vec<u8> {
     let idx = ZipIndex::read(&mut Cursor::new(bytes)).unwrap();
     let mut hits = 0;
     let mut i = 0;
-    while let Some(p) = out[i..].windows(from.len()).position(|w| w == from.as_bytes()) {
+    while let Some(p) = out[i..]
+        .windows(from.len())
+        .position(|w| w == from.as_bytes())
+    {
         let at = i + p;
         out[at..at + from.len()].copy_from_slice(to.as_bytes());
         if link && at as u64 > idx.cd_offset {
@@ -304,10 +363,30 @@ fn extraction_refuses_traversal_absolute_paths_and_links_before_writing() {
     std::fs::write(root.join("aaaaaaa"), b"payload").unwrap();
     let bytes = bundle_of(&[root], Method::Store);
     let cases = [
-        ("evidence/1/e/aaaaaaa", "../../../../../tmp/x", false, "out of the target"),
-        ("evidence/1/e/aaaaaaa", "/tmp/evidence-1-e-ab", false, "absolute"),
-        ("evidence/1/e/aaaaaaa", "evidence/1/e/C:aaaaa", false, "not a safe"),
-        ("evidence/1/e/aaaaaaa", "evidence/1/e/bbbbbbb", true, "symbolic link"),
+        (
+            "evidence/1/e/aaaaaaa",
+            "../../../../../tmp/x",
+            false,
+            "out of the target",
+        ),
+        (
+            "evidence/1/e/aaaaaaa",
+            "/tmp/evidence-1-e-ab",
+            false,
+            "absolute",
+        ),
+        (
+            "evidence/1/e/aaaaaaa",
+            "evidence/1/e/C:aaaaa",
+            false,
+            "not a safe",
+        ),
+        (
+            "evidence/1/e/aaaaaaa",
+            "evidence/1/e/bbbbbbb",
+            true,
+            "symbolic link",
+        ),
     ];
     for (from, to, link, words) in cases {
         let crafted = patch_name(&bytes, from, to, link);
@@ -334,7 +413,10 @@ fn appending_custody_entries_leaves_the_evidence_bytes_in_place() {
     let index = ZipIndex::read(&mut Cursor::new(&bytes)).unwrap();
     let custody_at = index.members.last().unwrap().offset as usize;
     for event in [Event::Transferred, Event::Received, Event::Verified] {
-        let e = NewEntry { event, ..seal_entry() };
+        let e = NewEntry {
+            event,
+            ..seal_entry()
+        };
         mirt_custody::append(&path, e, &other_key()).unwrap();
     }
     let after = std::fs::read(&path).unwrap();

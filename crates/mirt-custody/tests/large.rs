@@ -75,7 +75,11 @@ fn a_sparse_file_over_4_gib_goes_in_and_verifies() {
 
     let mut file = File::open(&out).unwrap();
     let index = ZipIndex::read(&mut file).unwrap();
-    let m = index.members.iter().find(|m| m.name.ends_with("disk.img")).unwrap();
+    let m = index
+        .members
+        .iter()
+        .find(|m| m.name.ends_with("disk.img"))
+        .unwrap();
     assert_eq!((m.size, m.compressed), (SIZE, SIZE));
     assert!(index.members.last().unwrap().offset > u32::MAX as u64);
 
@@ -95,8 +99,16 @@ fn a_sparse_file_over_4_gib_goes_in_and_verifies() {
             z = zipfile.ZipFile(sys.argv[1])\n\
             i = [i for i in z.infolist() if i.filename.endswith('disk.img')][0]\n\
             print(i.file_size, i.header_offset)";
-        let o = std::process::Command::new(py).args(["-c", script]).arg(&out).output().unwrap();
+        let o = std::process::Command::new(py)
+            .args(["-c", script])
+            .arg(&out)
+            .output()
+            .unwrap();
         let text = String::from_utf8_lossy(&o.stdout);
-        assert!(text.starts_with(&format!("{SIZE} ")), "{text} {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            text.starts_with(&format!("{SIZE} ")),
+            "{text} {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
 }

@@ -77,20 +77,44 @@ fn every_single_flipped_byte_of_a_small_bundle_is_detected() {
 #[test]
 fn truncation_is_found() {
     let (_d, bytes) = fresh();
-    for keep in [0, 1, 100, bytes.len() / 3, bytes.len() / 2, bytes.len() - 23, bytes.len() - 1] {
+    for keep in [
+        0,
+        1,
+        100,
+        bytes.len() / 3,
+        bytes.len() / 2,
+        bytes.len() - 23,
+        bytes.len() - 1,
+    ] {
         let r = verify_bytes(&bytes[..keep], &trust());
         assert!(!r.ok());
-        assert_eq!(r.findings[0].check, Check::Container, "{keep}: {:?}", r.findings);
-        assert!(r.findings[0].message.contains("truncated"), "{keep}: {}", r.findings[0]);
+        assert_eq!(
+            r.findings[0].check,
+            Check::Container,
+            "{keep}: {:?}",
+            r.findings
+        );
+        assert!(
+            r.findings[0].message.contains("truncated"),
+            "{keep}: {}",
+            r.findings[0]
+        );
     }
     let mut longer = bytes.clone();
     longer.extend_from_slice(b"appended");
     let r = verify_bytes(&longer, &trust());
-    assert!(r.findings[0].message.contains("appended"), "{}", r.findings[0]);
+    assert!(
+        r.findings[0].message.contains("appended"),
+        "{}",
+        r.findings[0]
+    );
 }
 
 fn evidence_names(ms: &[(String, Vec<u8>, Method)]) -> Vec<String> {
-    ms.iter().map(|m| m.0.clone()).filter(|n| n.starts_with("evidence/")).collect()
+    ms.iter()
+        .map(|m| m.0.clone())
+        .filter(|n| n.starts_with("evidence/"))
+        .collect()
 }
 
 #[test]
@@ -98,9 +122,20 @@ fn an_added_member_is_found() {
     let (_d, bytes) = fresh();
     let mut ms = members(&bytes);
     let at = ms.iter().position(|m| m.0 == "collection.json").unwrap();
-    ms.insert(at, ("evidence/1/host1/planted.exe".into(), b"MZ".to_vec(), Method::Store));
+    ms.insert(
+        at,
+        (
+            "evidence/1/host1/planted.exe".into(),
+            b"MZ".to_vec(),
+            Method::Store,
+        ),
+    );
     let r = verify_bytes(&rebuild(&ms), &trust());
-    assert_member_finding(&r, "evidence/1/host1/planted.exe", "not listed in the manifest: it was added");
+    assert_member_finding(
+        &r,
+        "evidence/1/host1/planted.exe",
+        "not listed in the manifest: it was added",
+    );
 }
 
 #[test]
@@ -121,7 +156,11 @@ fn a_renamed_member_is_found_with_both_names() {
     let new = format!("{old}.renamed");
     ms.iter_mut().find(|m| m.0 == old).unwrap().0 = new.clone();
     let r = verify_bytes(&rebuild(&ms), &trust());
-    assert_member_finding(&r, &new, &format!("renamed: the manifest lists this content as {old:?}"));
+    assert_member_finding(
+        &r,
+        &new,
+        &format!("renamed: the manifest lists this content as {old:?}"),
+    );
 }
 
 #[test]
@@ -139,7 +178,13 @@ fn reordered_members_are_found() {
     let n = ms.len();
     ms.swap(n - 1, n - 2); // SIGNATURE after custody.jsonl
     let r = verify_bytes(&rebuild(&ms), &trust());
-    assert!(r.findings.iter().any(|f| f.message.contains("in this order")), "{:#?}", r.findings);
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.message.contains("in this order")),
+        "{:#?}",
+        r.findings
+    );
 }
 
 /// A bundle whose custody log has three entries.
@@ -174,7 +219,10 @@ fn with_three_entries() -> (tempfile::TempDir, Vec<u8>) {
 fn with_custody_lines(bytes: &[u8], f: impl FnOnce(&mut Vec<Vec<u8>>)) -> Vec<u8> {
     let mut ms = members(bytes);
     let log = member(&mut ms, CUSTODY);
-    let mut lines: Vec<Vec<u8>> = log.split_inclusive(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+    let mut lines: Vec<Vec<u8>> = log
+        .split_inclusive(|&b| b == b'\n')
+        .map(<[u8]>::to_vec)
+        .collect();
     f(&mut lines);
     *log = lines.concat();
     rebuild(&ms)
@@ -238,7 +286,8 @@ fn a_signature_by_an_untrusted_key_is_found() {
     // but her key is not trusted.
     let mut ms = members(&bytes);
     let root = member(&mut ms, ROOT).clone();
-    *member(&mut ms, SIGNATURE) = Signature::sign(&other_key(), &String::from_utf8(root.clone()).unwrap()).to_bytes();
+    *member(&mut ms, SIGNATURE) =
+        Signature::sign(&other_key(), &String::from_utf8(root.clone()).unwrap()).to_bytes();
     let seal = NewEntry {
         event: mirt_custody::Event::Sealed,
         time: "2024-03-01T10:00:00Z".parse().unwrap(),
@@ -250,7 +299,8 @@ fn a_signature_by_an_untrusted_key_is_found() {
         note: None,
         ciphertext: None,
     };
-    *member(&mut ms, CUSTODY) = mirt_custody::custody::sign_entry(seal, 0, None, &root, &other_key());
+    *member(&mut ms, CUSTODY) =
+        mirt_custody::custody::sign_entry(seal, 0, None, &root, &other_key());
     let r = verify_bytes(&rebuild(&ms), &trust());
     assert_member_finding(&r, SIGNATURE, "(Mallory), which is not trusted");
     assert_entry_finding(&r, 1, "(Mallory), which is not trusted");

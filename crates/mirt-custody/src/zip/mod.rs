@@ -200,10 +200,7 @@ pub(crate) fn tail(count: u64, size: u64, offset: u64) -> Vec<u8> {
         .u64(count)
         .u64(size)
         .u64(offset);
-    b.u32(ZIP64_LOCATOR_SIG)
-        .u32(0)
-        .u64(offset + size)
-        .u32(1);
+    b.u32(ZIP64_LOCATOR_SIG).u32(0).u64(offset + size).u32(1);
     // The classic record points readers to the ZIP64 one: counts and
     // offsets are all "see ZIP64", whatever their size.
     b.u32(EOCD_SIG)
@@ -238,7 +235,10 @@ mod tests {
 
     #[test]
     fn records_have_their_documented_sizes() {
-        assert_eq!(local_header("ab", Method::Store).len(), LOCAL_FIXED + 2 + LOCAL_EXTRA);
+        assert_eq!(
+            local_header("ab", Method::Store).len(),
+            LOCAL_FIXED + 2 + LOCAL_EXTRA
+        );
         assert_eq!(descriptor(1, 2, 3).len(), DESCRIPTOR_LEN);
         let e = CentralEntry {
             name: "abc".into(),
@@ -255,7 +255,16 @@ mod tests {
     #[test]
     fn unsafe_names_are_recognised() {
         for bad in [
-            "", "/etc/passwd", "../x", "a/../b", "a//b", "a/./b", "a\\b", "C:x", "a\nb", "a/",
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../b",
+            "a//b",
+            "a/./b",
+            "a\\b",
+            "C:x",
+            "a\nb",
+            "a/",
         ] {
             assert!(!is_safe_name(bad), "{bad:?}");
         }

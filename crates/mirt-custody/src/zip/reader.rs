@@ -238,7 +238,9 @@ fn parse_central(b: &[u8]) -> Result<(Member, usize, bool), String> {
         return Err(format!("implausible name length {name_len}"));
     }
     if extra_len != CENTRAL_EXTRA {
-        return Err(format!("extra field of {extra_len} bytes, expected {CENTRAL_EXTRA}"));
+        return Err(format!(
+            "extra field of {extra_len} bytes, expected {CENTRAL_EXTRA}"
+        ));
     }
     let name_bytes = &b[CENTRAL_FIXED..CENTRAL_FIXED + name_len];
     let name = String::from_utf8_lossy(name_bytes).into_owned();

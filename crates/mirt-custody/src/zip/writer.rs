@@ -46,7 +46,10 @@ impl<W: Write> ZipWriter<W> {
     /// place without rewriting the ones before).
     pub(crate) fn resume(out: W, offset: u64, entries: Vec<CentralEntry>) -> Self {
         ZipWriter {
-            out: Counting { inner: out, pos: offset },
+            out: Counting {
+                inner: out,
+                pos: offset,
+            },
             entries,
         }
     }

@@ -4,9 +4,7 @@
 #![allow(dead_code)]
 
 use mirt_custody::zip::{Method, ZipIndex, ZipWriter};
-use mirt_custody::{
-    BundleWriter, CreateOptions, Report, SigningKey, TrustStore, VerifyOptions,
-};
+use mirt_custody::{BundleWriter, CreateOptions, Report, SigningKey, TrustStore, VerifyOptions};
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 
@@ -29,7 +27,9 @@ pub fn noise(n: usize, seed: u64) -> Vec<u8> {
     let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
     (0..n)
         .map(|_| {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (x >> 33) as u8
         })
         .collect()
@@ -42,7 +42,10 @@ pub fn evidence(dir: &Path, big: usize) -> PathBuf {
     let root = dir.join("host1");
     std::fs::create_dir_all(root.join("Windows/Logs")).unwrap();
     let files: Vec<(PathBuf, Vec<u8>)> = vec![
-        (root.join("auth.log"), b"Mar  1 10:00:00 sshd[1]: Accepted password for root\n".to_vec()),
+        (
+            root.join("auth.log"),
+            b"Mar  1 10:00:00 sshd[1]: Accepted password for root\n".to_vec(),
+        ),
         (root.join("empty.bin"), Vec::new()),
         (root.join("Windows/Logs/Bürgeramt.evtx"), noise(big, 1)),
         (root.join("Windows/Logs/small.txt"), b"x".to_vec()),
