@@ -23,7 +23,7 @@ pub struct Args {
 
 #[derive(clap::Subcommand)]
 enum Command {
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     Verify(bundle_read::VerifyArgs),
     Show(bundle_read::ShowArgs),
     Extract(bundle_read::ExtractArgs),
@@ -143,7 +143,7 @@ pub(crate) fn parse_time(s: &str) -> Result<Timestamp, String> {
 
 pub fn exec(args: Args) -> Outcome {
     match args.command {
-        Command::Create(a) => create(a),
+        Command::Create(a) => create(*a),
         Command::Verify(a) => bundle_read::verify(a),
         Command::Show(a) => bundle_read::show(a),
         Command::Extract(a) => bundle_read::extract(a),

@@ -211,10 +211,8 @@ fn list(args: ListArgs) -> Outcome {
         .and_then(|t| PublicKey::parse(t.trim()).ok());
     let own_id: Option<KeyId> = own.as_ref().map(PublicKey::id);
     let mut rows: Vec<Row> = Vec::new();
-    if let Some(k) = &own {
-        if !trusted.contains(k) {
-            rows.push(row(k, true, false));
-        }
+    if let Some(k) = own.as_ref().filter(|k| !trusted.contains(k)) {
+        rows.push(row(k, true, false));
     }
     for k in trusted.keys() {
         rows.push(row(k, own_id.as_ref() == Some(&k.id()), true));

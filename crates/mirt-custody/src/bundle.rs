@@ -132,13 +132,13 @@ pub fn verify_path(
             return Ok(outer.into_report());
         }
     };
-    if let (Some(side), Some(root)) = (&outer.root, &inner.root) {
-        if side != root {
-            outer.findings.push(Finding::new(
-                Check::Ciphertext,
-                format!("the sidecar is about root {side}, the bundle inside has {root}"),
-            ));
-        }
+    if let (Some(side), Some(root)) = (&outer.root, &inner.root)
+        && side != root
+    {
+        outer.findings.push(Finding::new(
+            Check::Ciphertext,
+            format!("the sidecar is about root {side}, the bundle inside has {root}"),
+        ));
     }
     let mut findings = outer.findings;
     findings.append(&mut inner.findings);
@@ -194,16 +194,16 @@ fn check_sidecar(path: &Path, opts: &VerifyOptions<'_>) -> Result<Outer> {
     outer.root = Some(String::from_utf8_lossy(&root_bytes).trim_end().to_string());
     outer.findings.extend(chain.findings);
     outer.head = chain.head.clone();
-    if let (Some(want), Some(head)) = (opts.custody_head, &chain.head) {
-        if want != head {
-            outer.findings.push(Finding::new(
-                Check::Custody,
-                format!(
-                    "the sidecar log ends in {head}, not in the expected head {want}: entries \
+    if let (Some(want), Some(head)) = (opts.custody_head, &chain.head)
+        && want != head
+    {
+        outer.findings.push(Finding::new(
+            Check::Custody,
+            format!(
+                "the sidecar log ends in {head}, not in the expected head {want}: entries \
                      were dropped or added at its end"
-                ),
-            ));
-        }
+            ),
+        ));
     }
     let first = chain.entries.first().and_then(|e| e.ciphertext.clone());
     match first {
@@ -291,10 +291,8 @@ pub fn summary(path: &Path, identities: &Identities) -> Result<Summary> {
     let encrypted = is_encrypted(path)?;
     let file_size = std::fs::metadata(path).at(path)?.len();
     let mut side_entries = Vec::new();
-    if encrypted {
-        if let Ok(log) = std::fs::read(sidecar_path(path)) {
-            side_entries = sidecar_chain(&log, None).1.entries;
-        }
+    if encrypted && let Ok(log) = std::fs::read(sidecar_path(path)) {
+        side_entries = sidecar_chain(&log, None).1.entries;
     }
     let mut r = open(path, identities)?;
     let index = ZipIndex::read(&mut r).map_err(|e| not_a_bundle(path, e))?;

@@ -279,8 +279,7 @@ fn check_line(
                     "signature by key {} does not verify: the entry was edited",
                     entry.key_id
                 ));
-            } else if let Some(t) = trust.filter(|t| !t.contains(&key)) {
-                let _ = t;
+            } else if trust.is_some_and(|t| !t.contains(&key)) {
                 fail(format!(
                     "signed by key {} ({}), which is not trusted",
                     entry.key_id,

@@ -170,24 +170,24 @@ fn check(
             "CRC-32 or size does not match the central directory: its bytes were changed",
         ));
     }
-    if let Some(e) = listed {
-        if e.sha256.as_deref() != Some(&d.sha256_hex()) || e.size != d.len {
-            findings.push(Finding::member(
-                Check::Member,
-                &m.name,
-                "content does not match the manifest",
-            ));
-        }
+    if let Some(e) = listed
+        && (e.sha256.as_deref() != Some(&d.sha256_hex()) || e.size != d.len)
+    {
+        findings.push(Finding::member(
+            Check::Member,
+            &m.name,
+            "content does not match the manifest",
+        ));
     }
 }
 
 /// Read-only, with the original modification time where the manifest has
 /// it (best effort: a failure here does not change the content).
 fn finish_file(target: &Path, listed: Option<&ManifestEntry>) {
-    if let Some(t) = listed.and_then(|e| e.times.modified) {
-        if let Ok(f) = File::options().write(true).open(target) {
-            let _ = f.set_modified(std::time::SystemTime::from(t));
-        }
+    if let Some(t) = listed.and_then(|e| e.times.modified)
+        && let Ok(f) = File::options().write(true).open(target)
+    {
+        let _ = f.set_modified(std::time::SystemTime::from(t));
     }
     if let Ok(meta) = std::fs::metadata(target) {
         let mut perm = meta.permissions();

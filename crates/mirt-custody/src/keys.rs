@@ -477,7 +477,6 @@ mod tests {
 
     #[test]
     fn key_files_are_private_and_round_trip_with_and_without_passphrase() {
-        // SAFETY of the test: only this test reads the variable.
         let dir = tempfile::tempdir().unwrap();
         let k = SigningKey::from_seed([3; 32], "E");
         let plain = dir.path().join("plain.key");

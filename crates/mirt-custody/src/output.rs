@@ -82,10 +82,10 @@ impl Write for AtomicFile {
 /// Makes the rename durable (best effort: not all systems allow it).
 fn sync_parent(path: &Path) {
     #[cfg(unix)]
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && let Ok(d) = File::open(dir)
+    {
+        let _ = d.sync_all();
     }
     #[cfg(not(unix))]
     let _ = path;
@@ -146,7 +146,7 @@ pub enum Sink {
     /// Plain `NAME.mirt.zip`.
     Plain(BufWriter<AtomicFile>),
     /// `NAME.mirt.zip.age`.
-    Encrypted(age::stream::StreamWriter<HashingWriter<BufWriter<AtomicFile>>>),
+    Encrypted(Box<age::stream::StreamWriter<HashingWriter<BufWriter<AtomicFile>>>>),
 }
 
 impl Write for Sink {
@@ -202,7 +202,7 @@ impl Sink {
             path: path.into(),
             source,
         })?;
-        Ok(Sink::Encrypted(w))
+        Ok(Sink::Encrypted(Box::new(w)))
     }
 
     /// Finishes the stream and renames the file into place. For the
@@ -216,7 +216,7 @@ impl Sink {
         match self {
             Sink::Plain(w) => w.into_inner().map_err(|e| werr(e.into_error()))?.commit(),
             Sink::Encrypted(w) => {
-                let hashing = w.finish().map_err(werr)?;
+                let hashing = (*w).finish().map_err(werr)?;
                 let (buffered, digests) = hashing.finish();
                 let file = buffered.into_inner().map_err(|e| werr(e.into_error()))?;
                 if let Some(seal) = seal {

@@ -163,14 +163,14 @@ fn check_contents(
 ) {
     let meta = |name: &str| scanned.metadata.get(name);
     let f = &mut report.findings;
-    if let Some(v) = meta(VERSION) {
-        if v.split(|&b| b == b'\n').next() != Some(FORMAT_LINE.as_bytes()) {
-            f.push(Finding::member(
-                Check::Metadata,
-                VERSION,
-                format!("does not start with {FORMAT_LINE:?}: unknown format or changed"),
-            ));
-        }
+    if let Some(v) = meta(VERSION)
+        && v.split(|&b| b == b'\n').next() != Some(FORMAT_LINE.as_bytes())
+    {
+        f.push(Finding::member(
+            Check::Metadata,
+            VERSION,
+            format!("does not start with {FORMAT_LINE:?}: unknown format or changed"),
+        ));
     }
     if let Some(c) = meta(COLLECTION) {
         match serde_json::from_slice::<Collection>(c) {
@@ -208,17 +208,17 @@ fn check_contents(
     if let Some(log) = meta(CUSTODY) {
         let chain = custody::check_chain(log, &root_bytes, Some(opts.trust));
         report.findings.extend(chain.findings);
-        if let (Some(want), Some(head)) = (opts.custody_head, &chain.head) {
-            if want != head {
-                report.findings.push(Finding::member(
-                    Check::Custody,
-                    CUSTODY,
-                    format!(
-                        "ends in {head}, not in the expected head {want}: entries were \
+        if let (Some(want), Some(head)) = (opts.custody_head, &chain.head)
+            && want != head
+        {
+            report.findings.push(Finding::member(
+                Check::Custody,
+                CUSTODY,
+                format!(
+                    "ends in {head}, not in the expected head {want}: entries were \
                          dropped or added at its end"
-                    ),
-                ));
-            }
+                ),
+            ));
         }
         report.custody = chain.entries;
         report.custody_head = chain.head;
