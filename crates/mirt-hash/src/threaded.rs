@@ -35,6 +35,16 @@ impl Slow {
             sha1: extra.sha1.then(sha1::Sha1::new),
         }
     }
+
+    fn update(&mut self, data: &[u8]) {
+        self.sha256.update(data);
+        if let Some(h) = &mut self.md5 {
+            h.update(data);
+        }
+        if let Some(h) = &mut self.sha1 {
+            h.update(data);
+        }
+    }
 }
 
 type SlowDigests = ([u8; 32], Option<[u8; 16]>, Option<[u8; 20]>);
@@ -66,6 +76,9 @@ pub struct ThreadedHasher {
     free: Receiver<Arc<Vec<u8>>>,
     results: Receiver<SlowDigests>,
     worker: Option<JoinHandle<()>>,
+    /// Used when the helper thread could not be started: everything is
+    /// then hashed on the caller's thread.
+    inline: Option<Slow>,
 }
 
 impl ThreadedHasher {
@@ -86,6 +99,7 @@ impl ThreadedHasher {
             extra,
             blake3: blake3::Hasher::new(),
             len: 0,
+            inline: worker.is_none().then(|| Slow::new(extra)),
             to_worker: worker.is_some().then_some(to_worker),
             free,
             results,
@@ -113,11 +127,12 @@ impl ThreadedHasher {
     pub fn submit(&mut self, block: Vec<u8>) -> Arc<Vec<u8>> {
         let block = Arc::new(block);
         self.len += block.len() as u64;
-        match &self.to_worker {
-            Some(tx) => {
+        match (&self.to_worker, &mut self.inline) {
+            (Some(tx), _) => {
                 let _ = tx.send(Msg::Data(Arc::clone(&block)));
             }
-            None => unreachable_worker(),
+            (None, Some(state)) => state.update(&block),
+            (None, None) => {}
         }
         self.blake3.update(&block);
         block
@@ -138,9 +153,15 @@ impl ThreadedHasher {
         let slow = match &self.to_worker {
             Some(tx) => {
                 let _ = tx.send(Msg::End);
-                self.results.recv().ok()
+                // The worker only hashes and cannot fail; if it is gone all
+                // the same, a wrong digest must not be returned silently.
+                let done = self.results.recv();
+                Some(done.expect("mirt-hash: the SHA-256 thread ended early"))
             }
-            None => None,
+            None => self
+                .inline
+                .replace(Slow::new(self.extra))
+                .map(finish_slow),
         };
         let (sha256, md5, sha1) = slow.unwrap_or_else(|| finish_slow(Slow::new(self.extra)));
         let blake3 = std::mem::take(&mut self.blake3);
@@ -153,13 +174,6 @@ impl ThreadedHasher {
             len,
         }
     }
-}
-
-/// The helper thread could not be spawned (the OS refused a thread): there
-/// is nothing sensible to hash with, so the process must not go on
-/// producing wrong digests.
-fn unreachable_worker() -> ! {
-    panic!("mirt-hash: the SHA-256 thread could not be started")
 }
 
 impl Drop for ThreadedHasher {
@@ -189,13 +203,7 @@ fn worker(
     for msg in inbox {
         match msg {
             Msg::Data(block) => {
-                state.sha256.update(&block[..]);
-                if let Some(h) = &mut state.md5 {
-                    h.update(&block[..]);
-                }
-                if let Some(h) = &mut state.sha1 {
-                    h.update(&block[..]);
-                }
+                state.update(&block);
                 let _ = free.try_send(block);
             }
             Msg::End => {
