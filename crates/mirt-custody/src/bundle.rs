@@ -6,6 +6,7 @@ use crate::format::{COLLECTION, CUSTODY, Collection, MANIFEST, ManifestEntry, RO
 use crate::output::sidecar_path;
 use crate::report::{Check, Finding};
 use crate::scan::member_reader;
+use crate::sparse::SparseFile;
 use crate::verify::{Report, VerifyOptions, verify};
 use crate::zip::ZipIndex;
 use serde::Serialize;
@@ -49,7 +50,7 @@ pub fn load_identities(path: &Path) -> Result<Identities> {
 /// A bundle opened for reading: the file, or its decrypted stream.
 pub enum Opened {
     /// A plain bundle.
-    Plain(BufReader<File>),
+    Plain(BufReader<SparseFile>),
     /// The plaintext of an encrypted bundle (seekable).
     Encrypted(Box<age::stream::StreamReader<BufReader<File>>>),
 }
@@ -75,10 +76,12 @@ impl Seek for Opened {
 /// Opens `path`; encrypted bundles need `identities`.
 pub fn open(path: &Path, identities: &Identities) -> Result<Opened> {
     let encrypted = is_encrypted(path)?;
-    let file = BufReader::with_capacity(1 << 20, File::open(path).at(path)?);
+    let file = File::open(path).at(path)?;
     if !encrypted {
-        return Ok(Opened::Plain(file));
+        let sparse = SparseFile::new(file);
+        return Ok(Opened::Plain(BufReader::with_capacity(1 << 20, sparse)));
     }
+    let file = BufReader::with_capacity(1 << 20, file);
     if identities.is_empty() {
         return Err(Error::Age {
             what: path.display().to_string(),

@@ -9,6 +9,7 @@ use crate::format::{
 };
 use crate::keys::{KeyId, SigningKey};
 use crate::source::{entry_for, link_entry, open_evidence, other_entry};
+use crate::sparse::SparseFile;
 use crate::walk::{Found, FoundKind, walk};
 use crate::zip::{Method, ZipWriter};
 use mirt_hash::{Algorithms, ThreadedHasher};
@@ -145,7 +146,7 @@ impl<W: Write> BundleWriter<W> {
                 Ok(file) => {
                     let meta = file.metadata().ok();
                     let entry = entry_for(kind, &found.path, meta.as_ref());
-                    self.add_reader(entry, &found.stored, file)
+                    self.add_reader(entry, &found.stored, SparseFile::new(file))
                 }
                 Err(e) => self.unreadable(kind, &found.path, e),
             },

@@ -41,6 +41,7 @@ mod output;
 mod report;
 mod scan;
 pub mod source;
+mod sparse;
 mod verify;
 pub mod walk;
 pub mod zip;
@@ -59,6 +60,7 @@ pub use keys::{KeyDir, KeyId, PublicKey, SigningKey, TrustStore};
 pub use output::{AtomicFile, EncryptedSeal, HashingWriter, Sink, parse_recipient, sidecar_path};
 pub use report::{Check, Finding};
 pub use scan::member_reader as open_member;
+pub use sparse::SparseFile;
 pub use verify::{Report, VerifyOptions, verify};
 
 /// A filled-in [`Collection`] with fixed times, for examples and tests.

@@ -15,12 +15,12 @@ pub fn open_evidence(path: &Path) -> std::io::Result<File> {
         use std::os::unix::fs::OpenOptionsExt;
         let noatime = std::fs::OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_NOATIME)
+            .custom_flags(rustix::fs::OFlags::NOATIME.bits() as i32)
             .open(path);
         match noatime {
             Ok(f) => return Ok(f),
             // Not the owner: O_NOATIME is not allowed; open normally.
-            Err(e) if e.raw_os_error() == Some(libc::EPERM) => {}
+            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::PERM.raw_os_error()) => {}
             Err(e) => return Err(e),
         }
     }

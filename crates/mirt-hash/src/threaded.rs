@@ -158,10 +158,7 @@ impl ThreadedHasher {
                 let done = self.results.recv();
                 Some(done.expect("mirt-hash: the SHA-256 thread ended early"))
             }
-            None => self
-                .inline
-                .replace(Slow::new(self.extra))
-                .map(finish_slow),
+            None => self.inline.replace(Slow::new(self.extra)).map(finish_slow),
         };
         let (sha256, md5, sha1) = slow.unwrap_or_else(|| finish_slow(Slow::new(self.extra)));
         let blake3 = std::mem::take(&mut self.blake3);
