@@ -6,7 +6,8 @@
 # mirt does more than b3sum: it also computes SHA-256, CRC-32, and writes a
 # copy of every byte into the bundle. For that reason the script also times
 # `b3sum` followed by `sha256sum`, the cheapest way to get the same two hashes
-# without a bundle.
+# without a bundle, and `cat` of all files into one file: the cost of writing
+# the copy alone, which no bundle can avoid (the floor for any bundler).
 #
 # Needs: hyperfine (Debian), b3sum (`cargo install b3sum`), python3, and a
 # release build (`cargo build --release -p mirt`).
@@ -43,10 +44,11 @@ bench() { # name folder
   bytes=$(find "$data" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
   local out="$scratch/out/$name.mirt.zip" json="$scratch/$name.json"
   hyperfine --style basic --warmup 1 --runs "$runs" --export-json "$json" \
-    --prepare "rm -f '$out'" \
+    --prepare "rm -f '$out' '$out.cat'" \
     -n mirt "'$mirt' bundle create --case bench --examiner bench --municipality bench '$data' -o '$out' -q" \
     -n b3sum "find '$data' -type f -print0 | xargs -0 b3sum > /dev/null" \
     -n b3sum+sha256sum "find '$data' -type f -print0 | xargs -0 b3sum > /dev/null; find '$data' -type f -print0 | xargs -0 sha256sum > /dev/null" \
+    -n copy-only "find '$data' -type f -print0 | xargs -0 cat > '$out.cat'" \
     > "$scratch/$name.log"
   python3 - "$json" "$name" "$bytes" <<'PY'
 import json, sys
@@ -58,14 +60,17 @@ for k, t in med.items():
     print(f"  {k:18s} median {t:7.3f} s  {size / t / 2**20:8.0f} MiB/s")
 print(f"  throughput ratio mirt / b3sum:            {med['b3sum'] / med['mirt']:.2f}")
 print(f"  throughput ratio mirt / b3sum+sha256sum:  {med['b3sum+sha256sum'] / med['mirt']:.2f}")
+print(f"  throughput ratio copy-only / b3sum:       {med['b3sum'] / med['copy-only']:.2f}  (the floor of writing a copy)")
 PY
 }
 
 nproc | sed 's/^/cores: /'
 uptime
 bench large "$scratch/large"
+rm -f "$scratch"/out/*
 if [ -d "$corpus" ]; then
   bench corpus "$corpus"
+  rm -f "$scratch"/out/*
 else
   echo "skipped: corpus not found at $corpus"
 fi

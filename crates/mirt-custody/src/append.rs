@@ -78,7 +78,7 @@ fn read_member<R: Read + Seek>(
         .ok_or_else(|| broken(path, format!("member {name} is missing")))?;
     let mut buf = Vec::new();
     member_reader(r, m)
-        .and_then(|mut rd| rd.read_to_end(&mut buf))
+        .and_then(|rd| rd.take(crate::METADATA_LIMIT).read_to_end(&mut buf))
         .at(path)?;
     if crc32fast::hash(&buf) != m.crc {
         return Err(broken(path, format!("member {name} is damaged (CRC-32)")));

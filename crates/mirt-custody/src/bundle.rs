@@ -305,7 +305,7 @@ pub fn summary(path: &Path, identities: &Identities) -> Result<Summary> {
         };
         let mut buf = Vec::new();
         member_reader(&mut r, m)
-            .and_then(|mut rd| rd.read_to_end(&mut buf))
+            .and_then(|rd| rd.take(crate::METADATA_LIMIT).read_to_end(&mut buf))
             .map_err(|e| Error::Member {
                 path: path.into(),
                 member: name.into(),

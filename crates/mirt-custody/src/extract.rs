@@ -115,7 +115,7 @@ fn read_manifest<R: Read + io::Seek>(
     };
     let mut bytes = Vec::new();
     member_reader(r, m)
-        .and_then(|mut rd| rd.read_to_end(&mut bytes))
+        .and_then(|rd| rd.take(crate::METADATA_LIMIT).read_to_end(&mut bytes))
         .map_err(|e| Error::Member {
             path: path.into(),
             member: MANIFEST.into(),

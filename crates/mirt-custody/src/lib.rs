@@ -63,6 +63,10 @@ pub use scan::member_reader as open_member;
 pub use sparse::SparseFile;
 pub use verify::{Report, VerifyOptions, verify};
 
+/// Metadata members (manifest, custody log, ...) larger than this are not
+/// read into memory.
+pub(crate) const METADATA_LIMIT: u64 = 1 << 30;
+
 /// A filled-in [`Collection`] with fixed times, for examples and tests.
 pub fn example_collection() -> Collection {
     let t: jiff::Timestamp = "2024-03-01T10:00:00Z".parse().unwrap_or_default();

@@ -9,8 +9,7 @@ use mirt_hash::{Algorithms, Digests, ThreadedHasher};
 use std::collections::HashMap;
 use std::io::{self, Read, Seek, SeekFrom};
 
-/// Metadata members larger than this are not read into memory.
-const METADATA_LIMIT: u64 = 1 << 30;
+use crate::METADATA_LIMIT;
 
 /// What the pass found per member.
 #[derive(Debug, Default)]
@@ -60,6 +59,16 @@ pub(crate) fn scan<R: Read + Seek>(
             ));
         }
         let keep = is_metadata(&m.name) && m.size <= METADATA_LIMIT;
+        if is_metadata(&m.name) && !keep {
+            findings.push(Finding::member(
+                Check::Metadata,
+                &m.name,
+                format!(
+                    "is {} bytes, too large to check (limit {METADATA_LIMIT})",
+                    m.size
+                ),
+            ));
+        }
         let mut kept = keep.then(Vec::new);
         let (digests, crc) = match read_data(r, m, &mut hasher, kept.as_mut(), progress) {
             Ok(x) => x,

@@ -7,6 +7,9 @@ use super::{
 };
 use std::io::{self, Read, Seek, SeekFrom};
 
+/// Largest central directory read into memory (about ten million members).
+const MAX_DIRECTORY: u64 = 1 << 30;
+
 /// One member as the central directory lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
@@ -136,6 +139,11 @@ impl ZipIndex {
                 "central directory ({cd_size} bytes at {cd_offset}) does not end where the end \
                  records begin ({}): truncated, or bytes inserted or removed",
                 file_len - TAIL_LEN as u64
+            )));
+        }
+        if cd_size > MAX_DIRECTORY {
+            return Err(bad(format!(
+                "central directory of {cd_size} bytes is larger than mirt reads ({MAX_DIRECTORY})"
             )));
         }
         let min_entry = (CENTRAL_FIXED + CENTRAL_EXTRA + 1) as u64;
