@@ -76,9 +76,13 @@ pub struct ThreadedHasher {
     free: Receiver<Arc<Vec<u8>>>,
     results: Receiver<SlowDigests>,
     worker: Option<JoinHandle<()>>,
-    /// Used when the helper thread could not be started: everything is
-    /// then hashed on the caller's thread.
-    inline: Option<Slow>,
+    /// SHA-256 (and extras) on the caller's thread, for streams that fit
+    /// in one short block (small files: handing them to the helper would
+    /// cost two thread switches per file, more than hashing them) and when
+    /// the helper thread could not be started.
+    inline: Slow,
+    /// Whether the current stream is hashed inline.
+    stream_inline: bool,
 }
 
 impl ThreadedHasher {
@@ -99,7 +103,8 @@ impl ThreadedHasher {
             extra,
             blake3: blake3::Hasher::new(),
             len: 0,
-            inline: worker.is_none().then(|| Slow::new(extra)),
+            inline: Slow::new(extra),
+            stream_inline: false,
             to_worker: worker.is_some().then_some(to_worker),
             free,
             results,
@@ -123,16 +128,20 @@ impl ThreadedHasher {
     }
 
     /// Hashes `block` (BLAKE3 here, the rest on the helper thread) and
-    /// hands it back for the caller to use; drop it when done.
+    /// hands it back for the caller to use; drop it when done. A stream
+    /// whose first block is shorter than [`BLOCK_SIZE`] (a small file, read
+    /// whole) is hashed entirely on this thread.
     pub fn submit(&mut self, block: Vec<u8>) -> Arc<Vec<u8>> {
         let block = Arc::new(block);
+        if self.len == 0 {
+            self.stream_inline = block.len() < BLOCK_SIZE || self.to_worker.is_none();
+        }
         self.len += block.len() as u64;
-        match (&self.to_worker, &mut self.inline) {
-            (Some(tx), _) => {
+        match &self.to_worker {
+            Some(tx) if !self.stream_inline => {
                 let _ = tx.send(Msg::Data(Arc::clone(&block)));
             }
-            (None, Some(state)) => state.update(&block),
-            (None, None) => {}
+            _ => self.inline.update(&block),
         }
         self.blake3.update(&block);
         block
@@ -150,17 +159,17 @@ impl ThreadedHasher {
 
     /// The digests of the current stream; the next `submit` starts a new one.
     pub fn finish_stream(&mut self) -> Digests {
-        let slow = match &self.to_worker {
-            Some(tx) => {
+        let (sha256, md5, sha1) = match &self.to_worker {
+            Some(tx) if !self.stream_inline => {
                 let _ = tx.send(Msg::End);
                 // The worker only hashes and cannot fail; if it is gone all
                 // the same, a wrong digest must not be returned silently.
                 let done = self.results.recv();
-                Some(done.expect("mirt-hash: the SHA-256 thread ended early"))
+                done.expect("mirt-hash: the SHA-256 thread ended early")
             }
-            None => self.inline.replace(Slow::new(self.extra)).map(finish_slow),
+            _ => finish_slow(std::mem::replace(&mut self.inline, Slow::new(self.extra))),
         };
-        let (sha256, md5, sha1) = slow.unwrap_or_else(|| finish_slow(Slow::new(self.extra)));
+        self.stream_inline = false;
         let blake3 = std::mem::take(&mut self.blake3);
         let len = std::mem::take(&mut self.len);
         Digests {
@@ -221,7 +230,7 @@ mod tests {
     #[test]
     fn matches_the_single_threaded_hasher_over_several_streams() {
         let mut t = ThreadedHasher::new(Algorithms::all());
-        for n in [0usize, 1, BLOCK_SIZE - 1, BLOCK_SIZE * 3 + 17] {
+        for n in [0usize, 1, BLOCK_SIZE - 1, BLOCK_SIZE, BLOCK_SIZE * 3 + 17, 5] {
             let data: Vec<u8> = (0..n).map(|i| (i * 31 % 251) as u8).collect();
             for chunk in data.chunks(BLOCK_SIZE) {
                 let mut buf = t.take_buffer();
@@ -233,6 +242,21 @@ mod tests {
             m.update(&data);
             assert_eq!(t.finish_stream(), m.finalize(), "{n} bytes");
         }
+    }
+
+    #[test]
+    fn short_reads_after_a_short_first_block_stay_correct() {
+        let mut t = ThreadedHasher::new(Algorithms::default());
+        let data = b"a short first block, then a long one".repeat(40_000);
+        for chunk in [&data[..10], &data[10..]] {
+            let mut buf = t.take_buffer();
+            buf.clear();
+            buf.extend_from_slice(chunk);
+            drop(t.submit(buf));
+        }
+        let mut m = MultiHasher::new(Algorithms::default());
+        m.update(&data);
+        assert_eq!(t.finish_stream(), m.finalize());
     }
 
     #[test]
