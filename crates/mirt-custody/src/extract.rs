@@ -65,6 +65,10 @@ pub fn extract(path: &Path, identities: &Identities, dest: &Path) -> Result<Extr
     for p in &index.problems {
         out.findings.push(Finding::new(Check::Container, p.clone()));
     }
+    let listed: std::collections::HashMap<&str, &ManifestEntry> = manifest
+        .iter()
+        .filter_map(|e| e.stored.as_deref().map(|s| (s, e)))
+        .collect();
     for m in &index.members {
         let target = dest.join(&m.name);
         if let Some(parent) = target.parent() {
@@ -73,21 +77,9 @@ pub fn extract(path: &Path, identities: &Identities, dest: &Path) -> Result<Extr
         let (digests, crc) = copy_member(&mut r, m, &target)?;
         out.files += 1;
         out.bytes += digests.len;
-        check(
-            m,
-            &digests,
-            crc,
-            manifest
-                .iter()
-                .find(|e| e.stored.as_deref() == Some(&m.name)),
-            &mut out.findings,
-        );
-        finish_file(
-            &target,
-            manifest
-                .iter()
-                .find(|e| e.stored.as_deref() == Some(&m.name)),
-        );
+        let entry = listed.get(m.name.as_str()).copied();
+        check(m, &digests, crc, entry, &mut out.findings);
+        finish_file(&target, entry);
     }
     Ok(out)
 }

@@ -230,7 +230,14 @@ mod tests {
     #[test]
     fn matches_the_single_threaded_hasher_over_several_streams() {
         let mut t = ThreadedHasher::new(Algorithms::all());
-        for n in [0usize, 1, BLOCK_SIZE - 1, BLOCK_SIZE, BLOCK_SIZE * 3 + 17, 5] {
+        for n in [
+            0usize,
+            1,
+            BLOCK_SIZE - 1,
+            BLOCK_SIZE,
+            BLOCK_SIZE * 3 + 17,
+            5,
+        ] {
             let data: Vec<u8> = (0..n).map(|i| (i * 31 % 251) as u8).collect();
             for chunk in data.chunks(BLOCK_SIZE) {
                 let mut buf = t.take_buffer();
