@@ -317,3 +317,45 @@ fn a_forged_manifest_is_found_by_the_root() {
     let r = verify_bytes(&rebuild(&ms), &trust());
     assert_member_finding(&r, ROOT, "does not match");
 }
+
+fn small_bundle() -> Vec<u8> {
+    static BUNDLE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    BUNDLE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path().join("e");
+            std::fs::create_dir(&root).unwrap();
+            std::fs::write(root.join("a"), b"evidence a").unwrap();
+            std::fs::write(root.join("b"), noise(3000, 2)).unwrap();
+            fix_times(&root);
+            bundle_of(&[root], Method::Deflate)
+        })
+        .clone()
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+    /// Any damage (several bytes changed, then possibly cut) is reported,
+    /// and reading damaged input never panics.
+    #[test]
+    fn random_damage_is_reported_without_panicking(
+        edits in proptest::collection::vec((0usize..100_000, 1u8..=255), 1..8),
+        cut in proptest::option::of(0usize..100_000),
+    ) {
+        let mut bytes = small_bundle();
+        let n = bytes.len();
+        // One change per position, so that two edits never cancel out.
+        let edits: std::collections::BTreeMap<usize, u8> =
+            edits.into_iter().map(|(at, x)| (at % n, x)).collect();
+        for (at, x) in edits {
+            bytes[at] ^= x;
+        }
+        if let Some(c) = cut {
+            let n = bytes.len();
+            bytes.truncate(c % n);
+        }
+        let r = verify_bytes(&bytes, &trust());
+        proptest::prop_assert!(!r.ok());
+    }
+}
