@@ -427,3 +427,25 @@ fn appending_custody_entries_leaves_the_evidence_bytes_in_place() {
     assert!(r.findings.iter().all(|f| f.message.contains("not trusted")));
     assert_eq!(r.custody.len(), 4);
 }
+
+#[test]
+fn extraction_reports_members_that_do_not_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = evidence(dir.path(), 10_000);
+    let mut bytes = bundle_of(&[root], Method::Store);
+    let index = ZipIndex::read(&mut Cursor::new(&bytes)).unwrap();
+    let m = index
+        .members
+        .iter()
+        .find(|m| m.name.ends_with("auth.log"))
+        .unwrap();
+    bytes[m.data_offset() as usize + 3] ^= 0x40;
+    let path = dir.path().join("d.mirt.zip");
+    std::fs::write(&path, &bytes).unwrap();
+    let done = mirt_custody::extract(&path, &Vec::new(), &dir.path().join("out")).unwrap();
+    let names: Vec<_> = done.findings.iter().map(|f| f.to_string()).collect();
+    assert!(
+        names.iter().any(|f| f.contains("auth.log: content does not match the manifest")),
+        "{names:#?}"
+    );
+}
