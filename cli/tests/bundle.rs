@@ -321,6 +321,19 @@ fn the_bundle_is_not_written_into_the_evidence() {
 }
 
 #[test]
+fn a_missing_evidence_path_is_an_error_not_an_empty_bundle() {
+    let env = Env::new();
+    env.keys();
+    let out = create(
+        &env,
+        &["evidence", "no-such-folder", "-o", "out/m.mirt.zip"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read no-such-folder"));
+    assert!(!env.path("out/m.mirt.zip").exists());
+}
+
+#[test]
 fn help_has_examples() {
     let env = Env::new();
     for cmd in [

@@ -157,6 +157,10 @@ fn create(args: CreateArgs) -> Outcome {
         .iter()
         .map(|r| mirt_custody::parse_recipient(r))
         .collect::<Result<Vec<_>, _>>()?;
+    for p in args.paths.iter().chain(&args.results) {
+        // A mistyped path must not give a bundle without its evidence.
+        std::fs::symlink_metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
+    }
     let out_path = output_path(&args.output, !recipients.is_empty());
     refuse_output_inside_evidence(&out_path, args.paths.iter().chain(&args.results))?;
     let key = load_signing_key(args.key.as_deref(), &args.dir)?;

@@ -445,7 +445,9 @@ fn extraction_reports_members_that_do_not_match() {
     let done = mirt_custody::extract(&path, &Vec::new(), &dir.path().join("out")).unwrap();
     let names: Vec<_> = done.findings.iter().map(|f| f.to_string()).collect();
     assert!(
-        names.iter().any(|f| f.contains("auth.log: content does not match the manifest")),
+        names
+            .iter()
+            .any(|f| f.contains("auth.log: content does not match the manifest")),
         "{names:#?}"
     );
 }
