@@ -231,6 +231,7 @@ impl<W: Write> BundleWriter<W> {
                 member
                     .write_all(&block)
                     .map_err(|e| write_error(out_path, e))?;
+                self.hasher.recycle(block);
                 if let Some(p) = &mut self.progress {
                     p(n as u64);
                 }

@@ -179,6 +179,7 @@ fn read_data<R: Read + Seek>(
         if let Some(k) = kept.as_deref_mut() {
             k.extend_from_slice(&block);
         }
+        hasher.recycle(block);
         progress(n as u64);
     };
     let digests = hasher.finish_stream();

@@ -1,8 +1,9 @@
-//! Hashing on two threads: SHA-256 (and MD5/SHA-1 when asked for) runs on a
-//! helper thread while BLAKE3 runs on the caller's thread, which also does
-//! whatever else it does with the bytes (CRC, writing them out). SHA-256 is
-//! the slow one; with this split a copy-and-hash pass runs about as fast as
-//! SHA-256 alone instead of the sum of all the work.
+//! Hashing on helper threads: SHA-256 (with MD5/SHA-1 when asked for) on
+//! one, BLAKE3 on another, while the caller's thread does whatever else it
+//! does with the bytes (reading them, CRC, writing them out). Each block is
+//! shared, not copied. Copying evidence into a bundle then runs at the speed
+//! of the slowest of the three instead of the sum of all the work, and on
+//! two cores the operating system balances the three.
 
 use crate::{Algorithms, Digests};
 use sha2::Digest as _;
@@ -45,12 +46,104 @@ impl Slow {
             h.update(data);
         }
     }
+
+    fn finish(self) -> SlowDigests {
+        (
+            self.sha256.finalize().into(),
+            self.md5.map(|h| h.finalize().into()),
+            self.sha1.map(|h| h.finalize().into()),
+        )
+    }
 }
 
 type SlowDigests = ([u8; 32], Option<[u8; 16]>, Option<[u8; 20]>);
 
-/// Hashes a sequence of streams (files) with BLAKE3 on the calling thread
-/// and the other algorithms on one helper thread, block by block.
+/// What one helper thread computes.
+enum State {
+    Slow(Slow, Algorithms),
+    Blake3(Box<blake3::Hasher>),
+}
+
+/// Its result for one stream.
+enum Done {
+    Slow(SlowDigests),
+    Blake3([u8; 32]),
+}
+
+impl State {
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            State::Slow(s, _) => s.update(data),
+            State::Blake3(h) => {
+                h.update(data);
+            }
+        }
+    }
+
+    /// The result, and a fresh state for the next stream.
+    fn finish(&mut self) -> Done {
+        match self {
+            State::Slow(s, extra) => Done::Slow(std::mem::replace(s, Slow::new(*extra)).finish()),
+            State::Blake3(h) => {
+                let done = *h.finalize().as_bytes();
+                h.reset();
+                Done::Blake3(done)
+            }
+        }
+    }
+}
+
+struct Worker {
+    tx: SyncSender<Msg>,
+    results: Receiver<Done>,
+    handle: JoinHandle<()>,
+}
+
+impl Worker {
+    fn spawn(name: &str, mut state: State, free: SyncSender<Vec<u8>>) -> Option<Worker> {
+        let (tx, inbox) = sync_channel::<Msg>(BLOCKS);
+        let (done_tx, results) = sync_channel::<Done>(1);
+        let handle = std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || {
+                for msg in inbox {
+                    match msg {
+                        Msg::Data(block) => {
+                            state.update(&block);
+                            // The last user of a block hands it back.
+                            if let Ok(v) = Arc::try_unwrap(block) {
+                                let _ = free.try_send(v);
+                            }
+                        }
+                        Msg::End => {
+                            if done_tx.send(state.finish()).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            })
+            .ok()?;
+        Some(Worker {
+            tx,
+            results,
+            handle,
+        })
+    }
+
+    fn finish(&self) -> Done {
+        let _ = self.tx.send(Msg::End);
+        // The worker only hashes and cannot fail; if it is gone all the
+        // same, a wrong digest must not be returned silently.
+        let done = self.results.recv();
+        done.expect("mirt-hash: a hashing thread ended early")
+    }
+}
+
+/// Hashes a sequence of streams (files) block by block on two helper
+/// threads (SHA-256 and extras; BLAKE3). Streams that fit in one short
+/// block (small files) are hashed on the caller's thread: handing them over
+/// would cost more thread switches than hashing them.
 ///
 /// ```
 /// use mirt_hash::{Algorithms, MultiHasher, ThreadedHasher};
@@ -59,9 +152,9 @@ type SlowDigests = ([u8; 32], Option<[u8; 16]>, Option<[u8; 20]>);
 /// let mut buf = t.take_buffer();
 /// buf.clear();
 /// buf.extend_from_slice(b"abc");
-/// let block = t.submit(buf); // hashed; `block` can still be written out
+/// let block = t.submit(buf); // being hashed; `block` can be written out
 /// assert_eq!(&block[..], b"abc");
-/// drop(block);
+/// t.recycle(block);
 /// let d = t.finish_stream();
 ///
 /// let mut m = MultiHasher::new(Algorithms::default());
@@ -70,81 +163,88 @@ type SlowDigests = ([u8; 32], Option<[u8; 16]>, Option<[u8; 20]>);
 /// ```
 pub struct ThreadedHasher {
     extra: Algorithms,
-    blake3: blake3::Hasher,
     len: u64,
-    to_worker: Option<SyncSender<Msg>>,
-    free: Receiver<Arc<Vec<u8>>>,
-    results: Receiver<SlowDigests>,
-    worker: Option<JoinHandle<()>>,
-    /// SHA-256 (and extras) on the caller's thread, for streams that fit
-    /// in one short block (small files: handing them to the helper would
-    /// cost two thread switches per file, more than hashing them) and when
-    /// the helper thread could not be started.
+    /// SHA-256 and BLAKE3 workers (both, or none if no thread could be
+    /// started: then everything is hashed on the caller's thread).
+    workers: Option<(Worker, Worker)>,
+    free: Receiver<Vec<u8>>,
+    spare: Vec<Vec<u8>>,
     inline: Slow,
-    /// Whether the current stream is hashed inline.
+    inline_blake3: blake3::Hasher,
+    /// Whether the current stream is hashed on the caller's thread.
     stream_inline: bool,
 }
 
 impl ThreadedHasher {
-    /// Starts the helper thread.
+    /// Starts the helper threads.
     pub fn new(extra: Algorithms) -> Self {
-        let (to_worker, inbox) = sync_channel::<Msg>(BLOCKS + 1);
-        let (free_tx, free) = sync_channel::<Arc<Vec<u8>>>(BLOCKS);
-        let (result_tx, results) = sync_channel::<SlowDigests>(1);
-        for _ in 0..BLOCKS {
-            // Cannot fail: the channel has room for every block.
-            let _ = free_tx.send(Arc::new(vec![0u8; BLOCK_SIZE]));
-        }
-        let worker = std::thread::Builder::new()
-            .name("mirt-sha256".into())
-            .spawn(move || worker(extra, inbox, free_tx, result_tx))
-            .ok();
+        let (free_tx, free) = sync_channel::<Vec<u8>>(BLOCKS * 2);
+        let sha = Worker::spawn(
+            "mirt-sha256",
+            State::Slow(Slow::new(extra), extra),
+            free_tx.clone(),
+        );
+        let b3 = Worker::spawn("mirt-blake3", State::Blake3(Box::default()), free_tx);
+        let workers = match (sha, b3) {
+            (Some(a), Some(b)) => Some((a, b)),
+            _ => None,
+        };
         ThreadedHasher {
             extra,
-            blake3: blake3::Hasher::new(),
             len: 0,
-            inline: Slow::new(extra),
-            stream_inline: false,
-            to_worker: worker.is_some().then_some(to_worker),
+            workers,
             free,
-            results,
-            worker,
+            spare: Vec::new(),
+            inline: Slow::new(extra),
+            inline_blake3: blake3::Hasher::new(),
+            stream_inline: false,
         }
     }
 
     /// A buffer of [`BLOCK_SIZE`] bytes to read the next block into
     /// (truncate it to what was read before [`submit`](Self::submit)).
     pub fn take_buffer(&mut self) -> Vec<u8> {
-        // Never wait here: a buffer the caller dropped instead of submitting
-        // never comes back, and allocating one more is cheap.
+        // Never wait here: a buffer the caller dropped instead of handing
+        // it back never returns, and allocating one more is cheap.
         let mut buf = self
-            .free
-            .try_recv()
-            .ok()
-            .and_then(|arc| Arc::try_unwrap(arc).ok())
+            .spare
+            .pop()
+            .or_else(|| self.free.try_recv().ok())
             .unwrap_or_default();
         buf.resize(BLOCK_SIZE, 0);
         buf
     }
 
-    /// Hashes `block` (BLAKE3 here, the rest on the helper thread) and
-    /// hands it back for the caller to use; drop it when done. A stream
+    /// Starts hashing `block` and hands it back for the caller to use; give
+    /// it to [`recycle`](Self::recycle) (or drop it) when done. A stream
     /// whose first block is shorter than [`BLOCK_SIZE`] (a small file, read
     /// whole) is hashed entirely on this thread.
     pub fn submit(&mut self, block: Vec<u8>) -> Arc<Vec<u8>> {
-        let block = Arc::new(block);
         if self.len == 0 {
-            self.stream_inline = block.len() < BLOCK_SIZE || self.to_worker.is_none();
+            self.stream_inline = block.len() < BLOCK_SIZE || self.workers.is_none();
         }
         self.len += block.len() as u64;
-        match &self.to_worker {
-            Some(tx) if !self.stream_inline => {
-                let _ = tx.send(Msg::Data(Arc::clone(&block)));
+        let block = Arc::new(block);
+        match &self.workers {
+            Some((sha, b3)) if !self.stream_inline => {
+                let _ = sha.tx.send(Msg::Data(Arc::clone(&block)));
+                let _ = b3.tx.send(Msg::Data(Arc::clone(&block)));
             }
-            _ => self.inline.update(&block),
+            _ => {
+                self.inline.update(&block);
+                self.inline_blake3.update(&block);
+            }
         }
-        self.blake3.update(&block);
         block
+    }
+
+    /// Takes a block back for reuse once the caller is done with it.
+    pub fn recycle(&mut self, block: Arc<Vec<u8>>) {
+        if let Ok(v) = Arc::try_unwrap(block) {
+            if self.spare.len() < BLOCKS {
+                self.spare.push(v);
+            }
+        }
     }
 
     /// Bytes submitted in the current stream.
@@ -159,64 +259,48 @@ impl ThreadedHasher {
 
     /// The digests of the current stream; the next `submit` starts a new one.
     pub fn finish_stream(&mut self) -> Digests {
-        let (sha256, md5, sha1) = match &self.to_worker {
-            Some(tx) if !self.stream_inline => {
-                let _ = tx.send(Msg::End);
-                // The worker only hashes and cannot fail; if it is gone all
-                // the same, a wrong digest must not be returned silently.
-                let done = self.results.recv();
-                done.expect("mirt-hash: the SHA-256 thread ended early")
+        let (slow, blake3) = match &self.workers {
+            Some((sha, b3)) if !self.stream_inline => {
+                let slow = match sha.finish() {
+                    Done::Slow(d) => d,
+                    Done::Blake3(_) => unreachable_mixup(),
+                };
+                let blake3 = match b3.finish() {
+                    Done::Blake3(d) => d,
+                    Done::Slow(_) => unreachable_mixup(),
+                };
+                (slow, blake3)
             }
-            _ => finish_slow(std::mem::replace(&mut self.inline, Slow::new(self.extra))),
+            _ => {
+                let slow = std::mem::replace(&mut self.inline, Slow::new(self.extra)).finish();
+                let blake3 = *self.inline_blake3.finalize().as_bytes();
+                self.inline_blake3.reset();
+                (slow, blake3)
+            }
         };
         self.stream_inline = false;
-        let blake3 = std::mem::take(&mut self.blake3);
-        let len = std::mem::take(&mut self.len);
+        let (sha256, md5, sha1) = slow;
         Digests {
-            blake3: *blake3.finalize().as_bytes(),
+            blake3,
             sha256,
             md5,
             sha1,
-            len,
+            len: std::mem::take(&mut self.len),
         }
     }
+}
+
+/// Each worker is built with its own state and never changes it.
+fn unreachable_mixup() -> ! {
+    unreachable!("mirt-hash: a worker returned the other worker's digest")
 }
 
 impl Drop for ThreadedHasher {
     fn drop(&mut self) {
-        drop(self.to_worker.take());
-        if let Some(handle) = self.worker.take() {
-            let _ = handle.join();
-        }
-    }
-}
-
-fn finish_slow(s: Slow) -> SlowDigests {
-    (
-        s.sha256.finalize().into(),
-        s.md5.map(|h| h.finalize().into()),
-        s.sha1.map(|h| h.finalize().into()),
-    )
-}
-
-fn worker(
-    extra: Algorithms,
-    inbox: Receiver<Msg>,
-    free: SyncSender<Arc<Vec<u8>>>,
-    results: SyncSender<SlowDigests>,
-) {
-    let mut state = Slow::new(extra);
-    for msg in inbox {
-        match msg {
-            Msg::Data(block) => {
-                state.update(&block);
-                let _ = free.try_send(block);
-            }
-            Msg::End => {
-                let done = std::mem::replace(&mut state, Slow::new(extra));
-                if results.send(finish_slow(done)).is_err() {
-                    return;
-                }
+        if let Some((sha, b3)) = self.workers.take() {
+            for w in [sha, b3] {
+                drop(w.tx);
+                let _ = w.handle.join();
             }
         }
     }
