@@ -59,9 +59,10 @@ impl Slow {
 type SlowDigests = ([u8; 32], Option<[u8; 16]>, Option<[u8; 20]>);
 
 /// What one helper thread computes.
+#[allow(clippy::large_enum_variant)] // one per thread, never moved around
 enum State {
     Slow(Slow, Algorithms),
-    Blake3(Box<blake3::Hasher>),
+    Blake3(blake3::Hasher),
 }
 
 /// Its result for one stream.
@@ -240,10 +241,10 @@ impl ThreadedHasher {
 
     /// Takes a block back for reuse once the caller is done with it.
     pub fn recycle(&mut self, block: Arc<Vec<u8>>) {
-        if let Ok(v) = Arc::try_unwrap(block) {
-            if self.spare.len() < BLOCKS {
-                self.spare.push(v);
-            }
+        if let Ok(v) = Arc::try_unwrap(block)
+            && self.spare.len() < BLOCKS
+        {
+            self.spare.push(v);
         }
     }
 
