@@ -185,7 +185,7 @@ impl ThreadedHasher {
             State::Slow(Slow::new(extra), extra),
             free_tx.clone(),
         );
-        let b3 = Worker::spawn("mirt-blake3", State::Blake3(Box::default()), free_tx);
+        let b3 = Worker::spawn("mirt-blake3", State::Blake3(blake3::Hasher::new()), free_tx);
         let workers = match (sha, b3) {
             (Some(a), Some(b)) => Some((a, b)),
             _ => None,
