@@ -56,11 +56,13 @@ res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 name, size = sys.argv[2], int(sys.argv[3])
 med = {k: v["median"] for k, v in res.items()}
 print(f"data set {name}: {size / 2**20:.0f} MiB")
+cpu = {k: v["user"] + v["system"] for k, v in res.items()}
 for k, t in med.items():
-    print(f"  {k:18s} median {t:7.3f} s  {size / t / 2**20:8.0f} MiB/s")
+    print(f"  {k:18s} median {t:7.3f} s  {size / t / 2**20:8.0f} MiB/s   cpu {cpu[k]:6.3f} s")
 print(f"  throughput ratio mirt / b3sum:            {med['b3sum'] / med['mirt']:.2f}")
 print(f"  throughput ratio mirt / b3sum+sha256sum:  {med['b3sum+sha256sum'] / med['mirt']:.2f}")
 print(f"  throughput ratio copy-only / b3sum:       {med['b3sum'] / med['copy-only']:.2f}  (the floor of writing a copy)")
+print(f"  cpu-time ratio b3sum / mirt:              {cpu['b3sum'] / cpu['mirt']:.2f}  (less sensitive to a busy machine)")
 PY
 }
 

@@ -225,9 +225,10 @@ impl<W: Write> BundleWriter<W> {
         loop {
             let mut buf = self.hasher.take_buffer();
             let (n, err) = read_block(&mut reader, &mut buf);
-            buf.truncate(n);
-            if n > 0 {
-                let block = self.hasher.submit(buf);
+            if n == 0 {
+                self.hasher.put_back(buf);
+            } else {
+                let block = self.hasher.submit(buf, n);
                 member
                     .write_all(&block)
                     .map_err(|e| write_error(out_path, e))?;

@@ -171,10 +171,10 @@ fn read_data<R: Read + Seek>(
             Err(e) => break Err(e),
         };
         if n == 0 {
+            hasher.put_back(buf);
             break Ok(());
         }
-        buf.truncate(n);
-        let block = hasher.submit(buf);
+        let block = hasher.submit(buf, n);
         crc.update(&block);
         if let Some(k) = kept.as_deref_mut() {
             k.extend_from_slice(&block);

@@ -17,7 +17,8 @@ pub const BLOCK_SIZE: usize = 1 << 20;
 const BLOCKS: usize = 4;
 
 enum Msg {
-    Data(Arc<Vec<u8>>),
+    /// A block and how many of its bytes are data.
+    Data(Arc<Vec<u8>>, usize),
     /// End of one stream: send its digests back and start a new one.
     End,
 }
@@ -109,8 +110,8 @@ impl Worker {
             .spawn(move || {
                 for msg in inbox {
                     match msg {
-                        Msg::Data(block) => {
-                            state.update(&block);
+                        Msg::Data(block, len) => {
+                            state.update(&block[..len]);
                             // The last user of a block hands it back.
                             if let Ok(v) = Arc::try_unwrap(block) {
                                 let _ = free.try_send(v);
@@ -151,9 +152,8 @@ impl Worker {
 ///
 /// let mut t = ThreadedHasher::new(Algorithms::default());
 /// let mut buf = t.take_buffer();
-/// buf.clear();
-/// buf.extend_from_slice(b"abc");
-/// let block = t.submit(buf); // being hashed; `block` can be written out
+/// buf[..3].copy_from_slice(b"abc");
+/// let block = t.submit(buf, 3); // being hashed; `block` can be written out
 /// assert_eq!(&block[..], b"abc");
 /// t.recycle(block);
 /// let d = t.finish_stream();
@@ -202,8 +202,10 @@ impl ThreadedHasher {
         }
     }
 
-    /// A buffer of [`BLOCK_SIZE`] bytes to read the next block into
-    /// (truncate it to what was read before [`submit`](Self::submit)).
+    /// A buffer of [`BLOCK_SIZE`] bytes to read the next block into. It
+    /// may hold old bytes: only those [`submit`](Self::submit) is told of
+    /// count. (Reused buffers keep their length, so that nothing has to be
+    /// zeroed for every small file.)
     pub fn take_buffer(&mut self) -> Vec<u8> {
         // Never wait here: a buffer the caller dropped instead of handing
         // it back never returns, and allocating one more is cheap.
@@ -211,37 +213,47 @@ impl ThreadedHasher {
             .spare
             .pop()
             .or_else(|| self.free.try_recv().ok())
-            .unwrap_or_default();
+            .unwrap_or_else(|| vec![0u8; BLOCK_SIZE]);
         buf.resize(BLOCK_SIZE, 0);
         buf
     }
 
-    /// Starts hashing `block` and hands it back for the caller to use; give
-    /// it to [`recycle`](Self::recycle) (or drop it) when done. A stream
-    /// whose first block is shorter than [`BLOCK_SIZE`] (a small file, read
-    /// whole) is hashed entirely on this thread.
-    pub fn submit(&mut self, block: Vec<u8>) -> Arc<Vec<u8>> {
-        if self.len == 0 {
-            self.stream_inline = block.len() < BLOCK_SIZE || self.workers.is_none();
+    /// Returns a buffer from [`take_buffer`](Self::take_buffer) that was
+    /// not submitted (nothing was read into it).
+    pub fn put_back(&mut self, buf: Vec<u8>) {
+        if self.spare.len() < BLOCKS {
+            self.spare.push(buf);
         }
-        self.len += block.len() as u64;
-        let block = Arc::new(block);
+    }
+
+    /// Starts hashing the first `len` bytes of `buf` and hands them back
+    /// for the caller to use; give the block to [`recycle`](Self::recycle)
+    /// (or drop it) when done. A stream whose first block is shorter than
+    /// [`BLOCK_SIZE`] (a small file, read whole) is hashed entirely on this
+    /// thread.
+    pub fn submit(&mut self, buf: Vec<u8>, len: usize) -> Block {
+        let len = len.min(buf.len());
+        if self.len == 0 {
+            self.stream_inline = len < BLOCK_SIZE || self.workers.is_none();
+        }
+        self.len += len as u64;
+        let data = Arc::new(buf);
         match &self.workers {
             Some((sha, b3)) if !self.stream_inline => {
-                let _ = sha.tx.send(Msg::Data(Arc::clone(&block)));
-                let _ = b3.tx.send(Msg::Data(Arc::clone(&block)));
+                let _ = sha.tx.send(Msg::Data(Arc::clone(&data), len));
+                let _ = b3.tx.send(Msg::Data(Arc::clone(&data), len));
             }
             _ => {
-                self.inline.update(&block);
-                self.inline_blake3.update(&block);
+                self.inline.update(&data[..len]);
+                self.inline_blake3.update(&data[..len]);
             }
         }
-        block
+        Block { data, len }
     }
 
     /// Takes a block back for reuse once the caller is done with it.
-    pub fn recycle(&mut self, block: Arc<Vec<u8>>) {
-        if let Ok(v) = Arc::try_unwrap(block)
+    pub fn recycle(&mut self, block: Block) {
+        if let Ok(v) = Arc::try_unwrap(block.data)
             && self.spare.len() < BLOCKS
         {
             self.spare.push(v);
@@ -291,6 +303,20 @@ impl ThreadedHasher {
     }
 }
 
+/// Bytes being hashed, shared with the hashing threads.
+#[derive(Debug, Clone)]
+pub struct Block {
+    data: Arc<Vec<u8>>,
+    len: usize,
+}
+
+impl std::ops::Deref for Block {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.data[..self.len]
+    }
+}
+
 /// Each worker is built with its own state and never changes it.
 fn unreachable_mixup() -> ! {
     unreachable!("mirt-hash: a worker returned the other worker's digest")
@@ -326,9 +352,9 @@ mod tests {
             let data: Vec<u8> = (0..n).map(|i| (i * 31 % 251) as u8).collect();
             for chunk in data.chunks(BLOCK_SIZE) {
                 let mut buf = t.take_buffer();
-                buf.clear();
-                buf.extend_from_slice(chunk);
-                drop(t.submit(buf));
+                buf[..chunk.len()].copy_from_slice(chunk);
+                let block = t.submit(buf, chunk.len());
+                t.recycle(block);
             }
             let mut m = MultiHasher::new(Algorithms::all());
             m.update(&data);
@@ -344,7 +370,8 @@ mod tests {
             let mut buf = t.take_buffer();
             buf.clear();
             buf.extend_from_slice(chunk);
-            drop(t.submit(buf));
+            let n = buf.len();
+            drop(t.submit(buf, n));
         }
         let mut m = MultiHasher::new(Algorithms::default());
         m.update(&data);
@@ -356,9 +383,8 @@ mod tests {
         let mut t = ThreadedHasher::new(Algorithms::default());
         let mut kept = Vec::new();
         for _ in 0..BLOCKS * 2 {
-            let mut buf = t.take_buffer();
-            buf.truncate(10);
-            kept.push(t.submit(buf));
+            let buf = t.take_buffer();
+            kept.push(t.submit(buf, 10));
         }
         assert_eq!(t.finish_stream().len, (BLOCKS * 2 * 10) as u64);
     }
