@@ -7,6 +7,7 @@ use crate::{Event, Fields, Value};
 
 /// Appends `s` as a JSON string (quoted and escaped) to `out`.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.reserve(s.len() + 2);
     out.push(b'"');
     let bytes = s.as_bytes();
     let mut start = 0;
@@ -128,10 +129,23 @@ impl Object<'_> {
 
     fn uint(&mut self, key: &str, value: Option<u64>) {
         if let Some(v) = value {
-            let text = itoa::Buffer::new().format(v).to_owned();
+            let mut buf = itoa::Buffer::new();
+            let text = buf.format(v);
             self.key(key).extend_from_slice(text.as_bytes());
         }
     }
+}
+
+fn write_source(out: &mut Vec<u8>, source: &crate::Source) {
+    out.extend_from_slice(b"{\"kind\":");
+    let _ = serde_json::to_writer(&mut *out, &source.kind);
+    let mut o = Object { out, first: false };
+    write_str(o.key("path"), &source.path.to_string_lossy());
+    o.uint("offset", Some(source.offset));
+    o.uint("chunk", source.chunk);
+    o.uint("line", source.line);
+    o.str("format", source.format);
+    out.push(b'}');
 }
 
 /// Appends an event as one JSON object, the same bytes as its `Serialize`.
@@ -154,9 +168,7 @@ pub fn write_event(out: &mut Vec<u8>, e: &Event) {
     if !e.system.is_empty() {
         write_fields(o.key("system"), &e.system);
     }
-    let source = o.key("source");
-    // The source is small and rare in kind: serde is fine here.
-    let _ = serde_json::to_writer(&mut *source, &e.source);
+    write_source(o.key("source"), &e.source);
     if let Some(raw) = &e.raw {
         let _ = serde_json::to_writer(&mut *o.key("raw"), raw);
     }
