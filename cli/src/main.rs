@@ -44,6 +44,7 @@ enum Command {
     Bundle(commands::bundle::Args),
     Keys(commands::keys::Args),
     Custody(commands::custody::Args),
+    Hunt(commands::hunt::Args),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +71,7 @@ fn main() -> ExitCode {
         Command::Bundle(args) => commands::bundle::exec(args),
         Command::Keys(args) => commands::keys::exec(args),
         Command::Custody(args) => commands::custody::exec(args),
+        Command::Hunt(args) => commands::hunt::exec(args, cli.threads),
     };
     exit::finish(result)
 }

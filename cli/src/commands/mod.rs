@@ -5,3 +5,4 @@ mod bundle_read;
 pub mod custody;
 pub mod evtx;
 pub mod keys;
+pub mod hunt;
