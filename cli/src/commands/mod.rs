@@ -4,5 +4,5 @@ pub mod bundle;
 mod bundle_read;
 pub mod custody;
 pub mod evtx;
-pub mod keys;
 pub mod hunt;
+pub mod keys;
