@@ -41,6 +41,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Evtx(commands::evtx::Args),
+    Bundle(commands::bundle::Args),
+    Keys(commands::keys::Args),
+    Custody(commands::custody::Args),
     Hunt(commands::hunt::Args),
 }
 
@@ -65,6 +68,9 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Evtx(args) => commands::evtx::exec(args, cli.threads),
+        Command::Bundle(args) => commands::bundle::exec(args),
+        Command::Keys(args) => commands::keys::exec(args),
+        Command::Custody(args) => commands::custody::exec(args),
         Command::Hunt(args) => commands::hunt::exec(args, cli.threads),
     };
     exit::finish(result)
