@@ -1,0 +1,647 @@
+//! [`LogReader`]: opens each log, detects its format, cuts it into chunks at
+//! record boundaries, and runs them through the ordered parallel pipeline.
+
+use crate::chunk::{ChunkJob, JobCtx, parse_chunk};
+use crate::error::{Error, Result};
+use crate::format::LogFormat;
+use crate::frame::{self, Framing};
+use crate::input::{self, Compression, Input};
+use crate::parse::{FileCtx, FormatParser, Prescan, State, YearHint, parser_for};
+use crate::pipeline::{Counts, Pipeline};
+use crate::sniff::{Sniffed, sniff};
+use crate::timefmt::Clock;
+use mirt_core::{Event, EventFilter, Problem, ProblemKind};
+use regex::Regex;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// What reading produces, in order: each file's events and problems, then
+/// its summary.
+#[derive(Debug)]
+pub enum Item {
+    /// A record, parsed.
+    Event(Box<Event>),
+    /// A record or file that could not be read (or only partly), with where and why.
+    Problem(Problem),
+    /// A file is done.
+    FileDone(FileSummary),
+}
+
+/// What was read from one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FileSummary {
+    /// The file.
+    pub path: PathBuf,
+    /// The format it was read as (`None` when it was not read).
+    #[serde(serialize_with = "format_name")]
+    pub format: Option<LogFormat>,
+    /// Whether the format was detected (`false`: forced with `--input-format`).
+    pub detected: bool,
+    /// How it was compressed.
+    pub compression: Option<Compression>,
+    /// Bytes of text read (after decompression).
+    pub bytes: u64,
+    /// Lines read.
+    pub lines: u64,
+    /// Records (a line, or a line with its continuation lines).
+    pub records: u64,
+    /// Records that became events.
+    pub events: u64,
+    /// Events that passed the filters and were handed on.
+    pub emitted: u64,
+    /// Records that hold no event by design (blank lines, comments, headers).
+    pub skipped: u64,
+    /// Records the format could not read.
+    pub failed: u64,
+    /// Records with invalid UTF-8, NUL bytes, or cut at the length limit
+    /// (still read).
+    pub damaged: u64,
+    /// Problems listed for this file (the rest are only counted).
+    pub problems_listed: u64,
+    /// How years were found for year-less times, when the file had any.
+    pub years: Option<String>,
+    /// Whether nothing could be read from it.
+    pub unreadable: bool,
+}
+
+fn format_name<S: serde::Serializer>(
+    f: &Option<LogFormat>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match f {
+        Some(f) => s.serialize_str(f.name()),
+        None => s.serialize_none(),
+    }
+}
+
+impl FileSummary {
+    pub(crate) fn add_counts(&mut self, c: &Counts) {
+        self.records += c.records;
+        self.events += c.events;
+        self.emitted += c.emitted;
+        self.skipped += c.skipped;
+        self.failed += c.failed;
+        self.damaged += c.damaged;
+    }
+}
+
+/// Reads text logs. Build one, set options, then call [`LogReader::run`]
+/// or [`LogReader::read_files`].
+#[derive(Clone)]
+pub struct LogReader {
+    format: Option<LogFormat>,
+    year: Option<i32>,
+    zone: Option<jiff::tz::TimeZone>,
+    filter: Arc<EventFilter>,
+    grep: Option<Regex>,
+    keep_raw: bool,
+    threads: usize,
+    chunk_size: usize,
+    max_record: usize,
+    max_problems: usize,
+    mmap: bool,
+}
+
+impl Default for LogReader {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// How much of a file the sniffer looks at.
+const HEAD: usize = 64 * 1024;
+
+impl LogReader {
+    /// A reader that detects formats, reads local times as UTC, maps plain
+    /// files, and lists the first 20 problems of each file.
+    pub fn new() -> Self {
+        LogReader {
+            format: None,
+            year: None,
+            zone: None,
+            filter: Arc::new(EventFilter::default()),
+            grep: None,
+            keep_raw: false,
+            threads: 0,
+            chunk_size: 1 << 20,
+            max_record: 1 << 20,
+            max_problems: 20,
+            mmap: true,
+        }
+    }
+
+    /// Reads every file as `format` instead of detecting it.
+    pub fn format(&mut self, format: Option<LogFormat>) -> &mut Self {
+        self.format = format;
+        self
+    }
+
+    /// The year of the first year-less record (BSD syslog), instead of
+    /// inferring it from the file time.
+    pub fn year(&mut self, year: Option<i32>) -> &mut Self {
+        self.year = year;
+        self
+    }
+
+    /// The zone of times written without an offset (default UTC).
+    pub fn time_zone(&mut self, zone: Option<jiff::tz::TimeZone>) -> &mut Self {
+        self.zone = zone;
+        self
+    }
+
+    /// Parses a zone as `--tz` takes it: an IANA name, `UTC`, or `+01:00`.
+    pub fn parse_time_zone(name: &str) -> Result<jiff::tz::TimeZone> {
+        let err = || Error::UnknownTimeZone {
+            name: name.to_string(),
+        };
+        if let Some((off, n)) = crate::timefmt::offset(name.as_bytes())
+            && n == name.len()
+        {
+            return Ok(jiff::tz::TimeZone::fixed(
+                jiff::tz::Offset::from_seconds(off).map_err(|_| err())?,
+            ));
+        }
+        if name.eq_ignore_ascii_case("utc") || name.eq_ignore_ascii_case("z") {
+            return Ok(jiff::tz::TimeZone::UTC);
+        }
+        jiff::tz::TimeZone::get(name).map_err(|_| err())
+    }
+
+    /// Only events passing `filter` are handed on (all are counted).
+    pub fn filter(&mut self, filter: EventFilter) -> &mut Self {
+        self.filter = Arc::new(filter);
+        self
+    }
+
+    /// Only records whose text matches `grep` are handed on.
+    pub fn grep(&mut self, grep: Option<Regex>) -> &mut Self {
+        self.grep = grep;
+        self
+    }
+
+    /// Keep each record's text in [`Event::raw`].
+    pub fn keep_raw(&mut self, yes: bool) -> &mut Self {
+        self.keep_raw = yes;
+        self
+    }
+
+    /// Worker threads: 1 parses on the calling thread; 0 (the default) uses
+    /// the whole rayon pool.
+    pub fn threads(&mut self, n: usize) -> &mut Self {
+        self.threads = n;
+        self
+    }
+
+    /// Target chunk size in bytes (default 1 MiB).
+    pub fn chunk_size(&mut self, bytes: usize) -> &mut Self {
+        self.chunk_size = bytes.max(1);
+        self
+    }
+
+    /// Longest record read in full (default 1 MiB); longer ones are cut and
+    /// reported.
+    pub fn max_record(&mut self, bytes: usize) -> &mut Self {
+        self.max_record = bytes.max(16);
+        self
+    }
+
+    /// How many problems to list per file (0: all); the rest are counted.
+    pub fn max_problems(&mut self, n: usize) -> &mut Self {
+        self.max_problems = n;
+        self
+    }
+
+    /// Memory-map plain files (default). Off: read them as streams, which
+    /// is safer for files another process is still writing or truncating.
+    pub fn mmap(&mut self, yes: bool) -> &mut Self {
+        self.mmap = yes;
+        self
+    }
+
+    /// Reads `files` in order and hands every item to `sink`.
+    pub fn read_files(&self, files: &[PathBuf], sink: impl FnMut(Item)) {
+        self.run(files, |item| item, sink)
+    }
+
+    /// Reads `files`, applies `map` to every item on the worker threads
+    /// (rendering output or matching rules in parallel), and hands the
+    /// results to `sink` on the calling thread, in file and record order.
+    pub fn run<T, M, S>(&self, files: &[PathBuf], map: M, mut sink: S)
+    where
+        T: Send + 'static,
+        M: Fn(Item) -> T + Send + Sync + 'static,
+        S: FnMut(T),
+    {
+        let threads = match self.threads {
+            0 => rayon::current_num_threads(),
+            n => n,
+        };
+        let mut pipeline = Pipeline::new(map, threads, self.max_problems);
+        for path in files {
+            self.read_file(path, &mut pipeline, &mut sink);
+        }
+        pipeline.finish(&mut sink);
+    }
+
+    fn read_file<T, M, S>(&self, path: &Path, pipeline: &mut Pipeline<T, M>, sink: &mut S)
+    where
+        T: Send + 'static,
+        M: Fn(Item) -> T + Send + Sync + 'static,
+        S: FnMut(T),
+    {
+        let shared: Arc<Path> = Arc::from(path);
+        let mut summary = FileSummary {
+            path: path.to_path_buf(),
+            ..Default::default()
+        };
+        let opened = match input::open(path, self.mmap) {
+            Ok(o) => o,
+            Err(e) => {
+                return self.unreadable(
+                    summary,
+                    ProblemKind::Unreadable,
+                    e.to_string(),
+                    pipeline,
+                    sink,
+                );
+            }
+        };
+        summary.compression = match opened.input {
+            Input::Compressed(c) => Some(c),
+            _ => None,
+        };
+        let hint = YearHint {
+            first_year: self.year,
+            modified: opened.modified,
+        };
+        match opened.input {
+            Input::Empty => {
+                summary.format = self.format;
+                pipeline.file_end(summary, sink);
+            }
+            Input::Mapped(map) => {
+                let head = &map.bytes()[..map.bytes().len().min(HEAD)];
+                let Some(format) = self.decide(path, head, &mut summary, pipeline, sink) else {
+                    return;
+                };
+                let data = Arc::clone(&map);
+                summary.bytes = data.bytes().len() as u64;
+                let parser: Arc<dyn FormatParser> =
+                    Arc::from(parser_for(format, &String::from_utf8_lossy(head)));
+                let ranges = frame::split(data.bytes(), parser.framing(), self.chunk_size);
+                let prescans = self.prescan_ranges(&*parser, data.bytes(), &ranges);
+                let states = parser.chunk_states(&prescans, &hint);
+                summary.years = years_note(format, &prescans, &states, &hint);
+                let ctx = self.job_ctx(&shared, format, parser, &hint);
+                let last = ranges.len().saturating_sub(1);
+                for (i, (range, state)) in ranges.into_iter().zip(states).enumerate() {
+                    let job = ChunkJob {
+                        ctx: Arc::clone(&ctx),
+                        data: crate::chunk::ChunkData::Mapped(Arc::clone(&data), range.clone()),
+                        offset: range.start as u64,
+                        state,
+                        first: i == 0,
+                        last: i == last,
+                    };
+                    pipeline.chunk(move || parse_chunk(job), Arc::clone(&shared), sink);
+                }
+                pipeline.file_end(summary, sink);
+            }
+            Input::Plain | Input::Compressed(_) => {
+                self.read_stream(path, &shared, summary, &hint, pipeline, sink)
+            }
+        }
+    }
+
+    fn prescan_ranges(
+        &self,
+        parser: &dyn FormatParser,
+        data: &[u8],
+        ranges: &[std::ops::Range<usize>],
+    ) -> Vec<Prescan> {
+        use rayon::prelude::*;
+        if !parser.needs_prescan() {
+            return vec![Prescan::None; ranges.len()];
+        }
+        ranges
+            .par_iter()
+            .map(|r| parser.prescan(&data[r.clone()]))
+            .collect()
+    }
+
+    fn job_ctx(
+        &self,
+        path: &Arc<Path>,
+        format: LogFormat,
+        parser: Arc<dyn FormatParser>,
+        hint: &YearHint,
+    ) -> Arc<JobCtx> {
+        let year_now = hint.first_year.unwrap_or_else(|| {
+            i32::from(
+                hint.modified
+                    .unwrap_or_else(jiff::Timestamp::now)
+                    .to_zoned(jiff::tz::TimeZone::UTC)
+                    .year(),
+            )
+        });
+        Arc::new(JobCtx {
+            file: FileCtx {
+                path: Arc::clone(path),
+                clock: Clock::new(self.zone.clone()),
+                keep_raw: self.keep_raw,
+                format,
+                year_now,
+            },
+            framing: parser.framing(),
+            parser,
+            filter: Arc::clone(&self.filter),
+            grep: self.grep.clone(),
+            max_record: self.max_record,
+            max_problems: if self.max_problems == 0 {
+                usize::MAX
+            } else {
+                self.max_problems
+            },
+        })
+    }
+
+    /// The format to read a file as, or `None` (reported) when it is not text.
+    fn decide<T, M, S>(
+        &self,
+        path: &Path,
+        head: &[u8],
+        summary: &mut FileSummary,
+        pipeline: &mut Pipeline<T, M>,
+        sink: &mut S,
+    ) -> Option<LogFormat>
+    where
+        T: Send + 'static,
+        M: Fn(Item) -> T + Send + Sync + 'static,
+        S: FnMut(T),
+    {
+        if let Some(f) = self.format {
+            summary.format = Some(f);
+            return Some(f);
+        }
+        match sniff(path, head) {
+            Sniffed::Text(f) => {
+                summary.format = Some(f);
+                summary.detected = true;
+                Some(f)
+            }
+            Sniffed::Binary => {
+                let reason =
+                    "not a text log (binary content); give --input-format to read it anyway";
+                self.unreadable(
+                    summary.clone(),
+                    ProblemKind::NotThisFormat,
+                    reason.into(),
+                    pipeline,
+                    sink,
+                );
+                None
+            }
+            Sniffed::Utf16 => {
+                let reason = "UTF-16 text is not read; convert it first (iconv -f UTF-16 -t UTF-8)";
+                self.unreadable(
+                    summary.clone(),
+                    ProblemKind::Unsupported,
+                    reason.into(),
+                    pipeline,
+                    sink,
+                );
+                None
+            }
+        }
+    }
+
+    fn unreadable<T, M, S>(
+        &self,
+        mut summary: FileSummary,
+        kind: ProblemKind,
+        reason: String,
+        pipeline: &mut Pipeline<T, M>,
+        sink: &mut S,
+    ) where
+        T: Send + 'static,
+        M: Fn(Item) -> T + Send + Sync + 'static,
+        S: FnMut(T),
+    {
+        summary.unreadable = true;
+        summary.format = None;
+        pipeline.problems(vec![Problem::file(kind, &summary.path, reason)], sink);
+        pipeline.file_end(summary, sink);
+    }
+
+    /// Plain files without mapping, and compressed files: read as a stream,
+    /// cut into chunks at record boundaries. Formats with a pre-pass read
+    /// the stream twice (decompressing twice) to keep memory bounded.
+    fn read_stream<T, M, S>(
+        &self,
+        path: &Path,
+        shared: &Arc<Path>,
+        mut summary: FileSummary,
+        hint: &YearHint,
+        pipeline: &mut Pipeline<T, M>,
+        sink: &mut S,
+    ) where
+        T: Send + 'static,
+        M: Fn(Item) -> T + Send + Sync + 'static,
+        S: FnMut(T),
+    {
+        let compression = summary.compression;
+        let mut head = vec![0u8; HEAD];
+        let n = match input::stream(path, compression).and_then(|mut r| {
+            input::fill(&mut *r, &mut head).map_err(|e| stream_error(path, compression, 0, e))
+        }) {
+            Ok(n) => n,
+            Err(e) => {
+                return self.unreadable(
+                    summary,
+                    ProblemKind::Unreadable,
+                    e.to_string(),
+                    pipeline,
+                    sink,
+                );
+            }
+        };
+        head.truncate(n);
+        let Some(format) = self.decide(path, &head, &mut summary, pipeline, sink) else {
+            return;
+        };
+        let parser: Arc<dyn FormatParser> =
+            Arc::from(parser_for(format, &String::from_utf8_lossy(&head)));
+        let framing = parser.framing();
+        let mut problems = Vec::new();
+        let states = if parser.needs_prescan() {
+            let mut prescans = Vec::new();
+            let _ = self.stream_chunks(path, compression, framing, &mut |chunk: Vec<u8>| {
+                prescans.push(parser.prescan(&chunk))
+            });
+            let states = parser.chunk_states(&prescans, hint);
+            summary.years = years_note(format, &prescans, &states, hint);
+            states
+        } else {
+            Vec::new()
+        };
+        let ctx = self.job_ctx(shared, format, parser, hint);
+        let mut index = 0usize;
+        let mut offset = 0u64;
+        let mut queued: Option<(Vec<u8>, u64, usize)> = None;
+        let submit = |pipeline: &mut Pipeline<T, M>,
+                      sink: &mut S,
+                      chunk: Vec<u8>,
+                      offset: u64,
+                      i: usize,
+                      last: bool| {
+            let state = states
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| ctx.parser.chunk_states(&[Prescan::None], hint).remove(0));
+            let job = ChunkJob {
+                ctx: Arc::clone(&ctx),
+                data: crate::chunk::ChunkData::Owned(Arc::from(chunk)),
+                offset,
+                state,
+                first: i == 0,
+                last,
+            };
+            pipeline.chunk(move || parse_chunk(job), Arc::clone(shared), sink);
+        };
+        // A chunk is submitted once the next one exists, so the last one
+        // knows it is last.
+        let result = self.stream_chunks(path, compression, framing, &mut |chunk: Vec<u8>| {
+            let len = chunk.len() as u64;
+            if let Some((prev, prev_off, i)) = queued.take() {
+                submit(pipeline, sink, prev, prev_off, i, false);
+            }
+            queued = Some((chunk, offset, index));
+            index += 1;
+            offset += len;
+        });
+        if let Some((prev, prev_off, i)) = queued.take() {
+            submit(pipeline, sink, prev, prev_off, i, true);
+        }
+        summary.bytes = offset;
+        if let Err(e) = result {
+            problems.push(
+                Problem::file(
+                    ProblemKind::Truncated,
+                    path,
+                    format!("{e}; the records before it were read"),
+                )
+                .at(offset),
+            );
+        }
+        if !problems.is_empty() {
+            pipeline.problems(problems, sink);
+        }
+        pipeline.file_end(summary, sink);
+    }
+
+    /// Reads a stream in chunks that end at record boundaries.
+    fn stream_chunks(
+        &self,
+        path: &Path,
+        compression: Option<Compression>,
+        framing: Framing,
+        f: &mut dyn FnMut(Vec<u8>),
+    ) -> Result<()> {
+        let mut reader = input::stream(path, compression)?;
+        let mut carry: Vec<u8> = Vec::new();
+        let mut total = 0u64;
+        let target = if framing.whole_file {
+            usize::MAX
+        } else {
+            self.chunk_size
+        };
+        loop {
+            let want = target.min(1 << 24).max(carry.len() + (1 << 16));
+            let mut buf = std::mem::take(&mut carry);
+            let start = buf.len();
+            buf.resize(want, 0);
+            let n = match input::fill(&mut *reader, &mut buf[start..]) {
+                Ok(n) => n,
+                Err(e) => {
+                    buf.truncate(start);
+                    if !buf.is_empty() {
+                        f(buf);
+                    }
+                    return Err(stream_error(path, compression, total, e));
+                }
+            };
+            buf.truncate(start + n);
+            total += n as u64;
+            if n == 0 {
+                if !buf.is_empty() {
+                    f(buf);
+                }
+                return Ok(());
+            }
+            if framing.whole_file || buf.len() < target {
+                carry = buf;
+                continue;
+            }
+            match frame::last_boundary(&buf, framing.records) {
+                Some(cut) if cut > 0 => {
+                    carry = buf.split_off(cut);
+                    f(buf);
+                }
+                _ => carry = buf,
+            }
+        }
+    }
+}
+
+fn stream_error(
+    path: &Path,
+    compression: Option<Compression>,
+    offset: u64,
+    e: std::io::Error,
+) -> Error {
+    match compression {
+        Some(c) => Error::Decompress {
+            path: path.to_path_buf(),
+            compression: c.name(),
+            offset,
+            reason: e.to_string(),
+        },
+        None => Error::Io {
+            path: path.to_path_buf(),
+            source: e,
+        },
+    }
+}
+
+/// How years were found, for the summary, when the file had year-less times.
+fn years_note(
+    format: LogFormat,
+    prescans: &[Prescan],
+    states: &[State],
+    hint: &YearHint,
+) -> Option<String> {
+    if !matches!(format, LogFormat::Syslog | LogFormat::LinuxAuth) {
+        return None;
+    }
+    let any = prescans
+        .iter()
+        .any(|p| matches!(p, Prescan::Months(m) if m.first.is_some()));
+    let State::Year(run) = states.first()? else {
+        return None;
+    };
+    if !any {
+        return None;
+    }
+    Some(match (hint.first_year, hint.modified) {
+        (Some(y), _) => format!("year-less times: first record in {y} (--year)"),
+        (None, Some(m)) => format!(
+            "year-less times: first record in {} (worked back from the file time {}; give --year if that is wrong)",
+            run.year,
+            m.strftime("%Y-%m-%d")
+        ),
+        (None, None) => format!(
+            "year-less times: first record in {} (no file time: counted back from today)",
+            run.year
+        ),
+    })
+}
