@@ -41,6 +41,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Evtx(commands::evtx::Args),
+    Logs(commands::logs::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +54,7 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Evtx(args) => commands::evtx::exec(args, cli.threads),
+        Command::Logs(args) => commands::logs::exec(args, cli.threads),
     };
     exit::finish(result)
 }

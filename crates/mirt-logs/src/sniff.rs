@@ -121,11 +121,12 @@ fn detect_text(path: &Path, text: &str) -> LogFormat {
             }),
         ),
     ];
-    let (best, best_score) = scores
-        .into_iter()
-        .fold((LogFormat::Generic, 0.0f64), |acc, (f, sc)| {
-            if sc > acc.1 { (f, sc) } else { acc }
-        });
+    let (best, best_score) =
+        scores
+            .into_iter()
+            .fold((LogFormat::Generic, 0.0f64), |acc, (f, sc)| {
+                if sc > acc.1 { (f, sc) } else { acc }
+            });
     if best_score >= 0.5 {
         if best == LogFormat::Syslog && (base == "auth.log" || base == "secure" || base == "auth") {
             return LogFormat::LinuxAuth;

@@ -275,7 +275,9 @@ impl FormatParser for W3cParser {
                 }
             }
             (None, Some(_)) => {
-                return Parsed::fail("time without a date (no date column and no #Date: directive)");
+                return Parsed::fail(
+                    "time without a date (no date column and no #Date: directive)",
+                );
             }
             (_, None) => return Parsed::fail("no valid time column"),
         }
