@@ -21,17 +21,17 @@ pub(crate) struct JobCtx {
     pub max_problems: usize,
 }
 
-/// The bytes of a chunk: a range of a memory map, or a decompressed block.
+/// The bytes of a chunk: a range of a memory map or of a buffer.
 pub(crate) enum ChunkData {
     Mapped(Arc<Mapped>, Range<usize>),
-    Owned(Arc<[u8]>),
+    Shared(Arc<[u8]>, Range<usize>),
 }
 
 impl ChunkData {
     fn bytes(&self) -> &[u8] {
         match self {
             ChunkData::Mapped(map, range) => &map.bytes()[range.clone()],
-            ChunkData::Owned(data) => data,
+            ChunkData::Shared(data, range) => &data[range.clone()],
         }
     }
 }

@@ -1,7 +1,7 @@
 //! [`LogReader`]: opens each log, detects its format, cuts it into chunks at
 //! record boundaries, and runs them through the ordered parallel pipeline.
 
-use crate::chunk::{ChunkJob, JobCtx, parse_chunk};
+use crate::chunk::{ChunkData, ChunkJob, JobCtx, parse_chunk};
 use crate::error::{Error, Result};
 use crate::format::LogFormat;
 use crate::frame::{self, Framing};
@@ -280,37 +280,95 @@ impl LogReader {
                 pipeline.file_end(summary, sink);
             }
             Input::Mapped(map) => {
-                let head = &map.bytes()[..map.bytes().len().min(HEAD)];
-                let Some(format) = self.decide(path, head, &mut summary, pipeline, sink) else {
-                    return;
-                };
-                let data = Arc::clone(&map);
-                summary.bytes = data.bytes().len() as u64;
-                let parser: Arc<dyn FormatParser> =
-                    Arc::from(parser_for(format, &String::from_utf8_lossy(head)));
-                let ranges = frame::split(data.bytes(), parser.framing(), self.chunk_size);
-                let prescans = self.prescan_ranges(&*parser, data.bytes(), &ranges);
-                let states = parser.chunk_states(&prescans, &hint);
-                summary.years = years_note(format, &prescans, &states, &hint);
-                let ctx = self.job_ctx(&shared, format, parser, &hint);
-                let last = ranges.len().saturating_sub(1);
-                for (i, (range, state)) in ranges.into_iter().zip(states).enumerate() {
-                    let job = ChunkJob {
-                        ctx: Arc::clone(&ctx),
-                        data: crate::chunk::ChunkData::Mapped(Arc::clone(&data), range.clone()),
-                        offset: range.start as u64,
-                        state,
-                        first: i == 0,
-                        last: i == last,
-                    };
-                    pipeline.chunk(move || parse_chunk(job), Arc::clone(&shared), sink);
-                }
-                pipeline.file_end(summary, sink);
+                let data = Whole::Mapped(map);
+                self.read_whole(&shared, data, summary, &hint, pipeline, sink);
             }
             Input::Plain | Input::Compressed(_) => {
                 self.read_stream(path, &shared, summary, &hint, pipeline, sink)
             }
         }
+    }
+
+    /// Reads an in-memory log (a file extracted from a disk image, a test
+    /// input) as if it were the file `path`; year-less times are counted
+    /// back from `--year` or today.
+    pub fn read_bytes(&self, path: &Path, data: &[u8], mut sink: impl FnMut(Item)) {
+        let threads = match self.threads {
+            0 => rayon::current_num_threads(),
+            n => n,
+        };
+        let mut pipeline = Pipeline::new(|item| item, threads, self.max_problems);
+        let summary = FileSummary {
+            path: path.to_path_buf(),
+            ..Default::default()
+        };
+        let hint = YearHint {
+            first_year: self.year,
+            modified: None,
+        };
+        let shared: Arc<Path> = Arc::from(path);
+        if data.is_empty() {
+            let mut summary = summary;
+            summary.format = self.format;
+            pipeline.file_end(summary, &mut sink);
+        } else {
+            self.read_whole(
+                &shared,
+                Whole::Owned(Arc::from(data)),
+                summary,
+                &hint,
+                &mut pipeline,
+                &mut sink,
+            );
+        }
+        pipeline.finish(&mut sink);
+    }
+
+    /// A whole file in memory (mapped or owned): sniff, split, pre-pass,
+    /// then one job per chunk.
+    fn read_whole<T, M, S>(
+        &self,
+        shared: &Arc<Path>,
+        data: Whole,
+        mut summary: FileSummary,
+        hint: &YearHint,
+        pipeline: &mut Pipeline<T, M>,
+        sink: &mut S,
+    ) where
+        T: Send + 'static,
+        M: Fn(Item) -> T + Send + Sync + 'static,
+        S: FnMut(T),
+    {
+        let bytes = data.bytes();
+        let head = &bytes[..bytes.len().min(HEAD)];
+        let Some(format) = self.decide(shared, head, &mut summary, pipeline, sink) else {
+            return;
+        };
+        summary.bytes = bytes.len() as u64;
+        let parser: Arc<dyn FormatParser> =
+            Arc::from(parser_for(format, &String::from_utf8_lossy(head)));
+        let ranges = frame::split(bytes, parser.framing(), self.chunk_size);
+        let prescans = self.prescan_ranges(&*parser, bytes, &ranges);
+        let states = parser.chunk_states(&prescans, hint);
+        summary.years = years_note(format, &prescans, &states, hint);
+        let ctx = self.job_ctx(shared, format, parser, hint);
+        let last = ranges.len().saturating_sub(1);
+        for (i, (range, state)) in ranges.into_iter().zip(states).enumerate() {
+            let chunk = match &data {
+                Whole::Mapped(map) => ChunkData::Mapped(Arc::clone(map), range.clone()),
+                Whole::Owned(all) => ChunkData::Shared(Arc::clone(all), range.clone()),
+            };
+            let job = ChunkJob {
+                ctx: Arc::clone(&ctx),
+                data: chunk,
+                offset: range.start as u64,
+                state,
+                first: i == 0,
+                last: i == last,
+            };
+            pipeline.chunk(move || parse_chunk(job), Arc::clone(shared), sink);
+        }
+        pipeline.file_end(summary, sink);
     }
 
     fn prescan_ranges(
@@ -500,7 +558,7 @@ impl LogReader {
                 .unwrap_or_else(|| ctx.parser.chunk_states(&[Prescan::None], hint).remove(0));
             let job = ChunkJob {
                 ctx: Arc::clone(&ctx),
-                data: crate::chunk::ChunkData::Owned(Arc::from(chunk)),
+                data: ChunkData::Shared(Arc::from(chunk.as_slice()), 0..chunk.len()),
                 offset,
                 state,
                 first: i == 0,
@@ -589,6 +647,21 @@ impl LogReader {
                 }
                 _ => carry = buf,
             }
+        }
+    }
+}
+
+/// A whole file in memory.
+enum Whole {
+    Mapped(Arc<input::Mapped>),
+    Owned(Arc<[u8]>),
+}
+
+impl Whole {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Whole::Mapped(m) => m.bytes(),
+            Whole::Owned(b) => b,
         }
     }
 }
