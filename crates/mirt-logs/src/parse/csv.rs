@@ -6,6 +6,8 @@
 use super::{FileCtx, FormatParser, Parsed, Rec, State};
 use crate::frame::{Framing, Records};
 use compact_str::CompactString;
+use memchr::memchr;
+use std::borrow::Cow;
 use mirt_core::Value;
 
 /// The CSV parser, configured from the file's header row.
@@ -66,47 +68,78 @@ pub(crate) fn guess_delimiter(line: &str) -> Option<u8> {
     (n > 0).then_some([b',', b';', b'\t', b'|'][i])
 }
 
-/// Splits one record into cells (unquoting them).
-pub(crate) fn cells(record: &str, delimiter: u8) -> Vec<std::borrow::Cow<'_, str>> {
-    use std::borrow::Cow;
+/// Splits one record into cells, unquoting quoted ones (`""` inside quotes
+/// is a quote). Cells borrow from the record unless they hold an escaped
+/// quote. Lenient with broken input: text after a closing quote is kept,
+/// and an unterminated quote runs to the end of the record.
+pub(crate) fn cells(record: &str, delimiter: u8) -> Vec<Cow<'_, str>> {
     let b = record.as_bytes();
-    if memchr::memchr(b'"', b).is_none() {
+    if memchr(b'"', b).is_none() {
         return record.split(delimiter as char).map(Cow::Borrowed).collect();
     }
-    let mut reader = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
-    let mut out = vec![0u8; b.len() + 16];
-    let mut ends = vec![0usize; b.len() + 2];
-    let mut input = b;
-    let (mut nout, mut nend) = (0, 0);
+    let mut out = Vec::with_capacity(16);
+    let mut i = 0;
     loop {
-        let (res, nin, o, e) = reader.read_record(input, &mut out[nout..], &mut ends[nend..]);
-        input = &input[nin..];
-        nout += o;
-        nend += e;
-        match res {
-            csv_core::ReadRecordResult::InputEmpty if input.is_empty() => {
-                // Signal the end of input so the last cell is closed.
-                let (res, _, o, e) = reader.read_record(&[], &mut out[nout..], &mut ends[nend..]);
-                nout += o;
-                nend += e;
-                let _ = res;
-                break;
+        if b.get(i) != Some(&b'"') {
+            match memchr(delimiter, &b[i..]) {
+                Some(k) => {
+                    out.push(Cow::Borrowed(&record[i..i + k]));
+                    i += k + 1;
+                    continue;
+                }
+                None => {
+                    out.push(Cow::Borrowed(&record[i..]));
+                    return out;
+                }
             }
-            csv_core::ReadRecordResult::Record | csv_core::ReadRecordResult::End => break,
-            csv_core::ReadRecordResult::OutputFull => out.resize(out.len() * 2, 0),
-            csv_core::ReadRecordResult::OutputEndsFull => ends.resize(ends.len() * 2, 0),
-            csv_core::ReadRecordResult::InputEmpty => {}
         }
+        let (mut cell, mut j) = quoted_cell(record, i + 1);
+        // Text between a closing quote and the delimiter (broken input).
+        let next = memchr(delimiter, &b[j..]).map(|k| j + k);
+        let end = next.unwrap_or(b.len());
+        if end > j {
+            cell.to_mut().push_str(&record[j..end]);
+        }
+        out.push(cell);
+        match next {
+            Some(d) => j = d + 1,
+            None => return out,
+        }
+        i = j;
     }
-    let mut start = 0;
-    ends[..nend]
-        .iter()
-        .map(|&end| {
-            let cell = String::from_utf8_lossy(&out[start..end.min(nout)]).into_owned();
-            start = end;
-            Cow::Owned(cell)
-        })
-        .collect()
+}
+
+/// The inside of a quoted cell starting after its opening quote; returns
+/// the cell and the position after its closing quote.
+fn quoted_cell(record: &str, start: usize) -> (Cow<'_, str>, usize) {
+    let b = record.as_bytes();
+    let mut owned: Option<String> = None;
+    let mut seg = start;
+    let mut j = start;
+    loop {
+        let Some(k) = memchr(b'"', &b[j..]) else {
+            let piece = &record[seg..];
+            return (join(owned, piece), b.len());
+        };
+        let q = j + k;
+        if b.get(q + 1) == Some(&b'"') {
+            owned.get_or_insert_with(String::new).push_str(&record[seg..=q]);
+            j = q + 2;
+            seg = j;
+            continue;
+        }
+        return (join(owned, &record[seg..q]), q + 1);
+    }
+}
+
+fn join<'a>(owned: Option<String>, piece: &'a str) -> Cow<'a, str> {
+    match owned {
+        Some(mut s) => {
+            s.push_str(piece);
+            Cow::Owned(s)
+        }
+        None => Cow::Borrowed(piece),
+    }
 }
 
 impl CsvParser {
@@ -228,6 +261,8 @@ y""#,
         );
         assert_eq!(c, ["1", "a, \"b\"", "", "x\ny"]);
         assert_eq!(cells("1,2,3", b','), ["1", "2", "3"]);
+        assert_eq!(cells(r#""a"x,"b"#, b','), ["ax", "b"]);
+        assert_eq!(cells(r#"a,"",b,"#, b','), ["a", "", "b", ""]);
     }
 
     #[test]
