@@ -45,7 +45,18 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // `--help` and `--version` land here too, and are not errors.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
+        }
+    };
     if let Some(n) = cli.threads {
         // Fails only if a pool was built already, which does not happen here.
         let _ = rayon::ThreadPoolBuilder::new()

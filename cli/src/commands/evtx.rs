@@ -203,6 +203,10 @@ impl Tabular for Event {
     ];
     const WIDTHS: &'static [usize] = &[27, 18, 24, 6, 8, 24, 3, 14, 80, 40, 10];
 
+    fn write_json(&self, buf: &mut Vec<u8>) {
+        mirt_core::json::write_event(buf, self);
+    }
+
     fn cells(&self) -> Vec<String> {
         let opt = |v: Option<&str>| v.unwrap_or_default().to_string();
         let fields = self
