@@ -347,6 +347,10 @@ impl Tabular for LogRow<'_> {
     ];
     const WIDTHS: &'static [usize] = &[27, 16, 12, 16, 60, 60, 30, 7, 10];
 
+    fn write_json(&self, buf: &mut Vec<u8>) {
+        mirt_core::json::write_event(buf, self.0);
+    }
+
     fn cells(&self) -> Vec<String> {
         let e = self.0;
         let opt = |v: Option<&str>| v.unwrap_or_default().to_string();

@@ -7,8 +7,8 @@ use super::{FileCtx, FormatParser, Parsed, Rec, State};
 use crate::frame::{Framing, Records};
 use compact_str::CompactString;
 use memchr::memchr;
-use std::borrow::Cow;
 use mirt_core::Value;
+use std::borrow::Cow;
 
 /// The CSV parser, configured from the file's header row.
 pub(crate) struct CsvParser {
@@ -123,7 +123,9 @@ fn quoted_cell(record: &str, start: usize) -> (Cow<'_, str>, usize) {
         };
         let q = j + k;
         if b.get(q + 1) == Some(&b'"') {
-            owned.get_or_insert_with(String::new).push_str(&record[seg..=q]);
+            owned
+                .get_or_insert_with(String::new)
+                .push_str(&record[seg..=q]);
             j = q + 2;
             seg = j;
             continue;

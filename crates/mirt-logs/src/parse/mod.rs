@@ -38,6 +38,8 @@ impl FileCtx {
         source.line = Some(rec.line);
         source.format = Some(variant);
         let mut event = Event::new(source);
+        // Most formats carry a dozen fields or fewer: one allocation.
+        event.fields = mirt_core::Fields::with_capacity(16);
         event.channel = Some(CompactString::const_new(self.format.name()));
         if self.keep_raw {
             event.raw = Some(Raw::Text(rec.text.to_string()));
