@@ -129,11 +129,12 @@ fn parse_zone(s: &str) -> Result<jiff::tz::TimeZone, String> {
     LogReader::parse_time_zone(s).map_err(|e| e.to_string())
 }
 
-/// What a worker hands back for one item.
+/// What a worker hands back for one item (the rare kinds boxed, so that
+/// the common one stays small).
 enum Out {
     Rendered(Vec<u8>),
-    Problem(Problem),
-    FileDone(FileSummary),
+    Problem(Box<Problem>),
+    FileDone(Box<FileSummary>),
 }
 
 pub fn exec(args: Args, threads: Option<usize>) -> Outcome {
@@ -168,12 +169,12 @@ pub fn exec(args: Args, threads: Option<usize>) -> Outcome {
                 Out::Rendered(Vec::new())
             }
             Item::Event(event) => {
-                let mut buf = Vec::with_capacity(512);
+                let mut buf = Vec::with_capacity(1024);
                 output::render(format, &LogRow(&event), &mut buf);
                 Out::Rendered(buf)
             }
-            Item::Problem(p) => Out::Problem(p),
-            Item::FileDone(s) => Out::FileDone(s),
+            Item::Problem(p) => Out::Problem(Box::new(p)),
+            Item::FileDone(s) => Out::FileDone(Box::new(s)),
         },
         |out| {
             if failure.is_some() {

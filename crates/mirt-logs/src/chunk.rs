@@ -3,8 +3,7 @@
 use crate::frame::{Framing, RecordIter, decode};
 use crate::input::Mapped;
 use crate::parse::{FileCtx, FormatParser, Parsed, Rec, State};
-use crate::pipeline::{ChunkOut, Counts};
-use crate::reader::Item;
+use crate::pipeline::{ChunkItem, ChunkOut, Counts};
 use mirt_core::{EventFilter, Problem, ProblemKind};
 use regex::Regex;
 use std::ops::Range;
@@ -59,6 +58,8 @@ pub(crate) fn parse_chunk(job: ChunkJob) -> ChunkOut {
     let has_nul = memchr::memchr(0, data).is_some();
     let mut state = job.state;
     let mut out = ChunkOut::default();
+    // About one event per 200 bytes in typical logs.
+    out.items.reserve(data.len() / 200 + 1);
     let mut counts = Counts::default();
     let mut records = RecordIter::new(data, ctx.framing.records);
     for raw in records.by_ref() {
@@ -115,7 +116,7 @@ fn handle(parsed: Parsed, rec: &Rec<'_>, ctx: &JobCtx, out: &mut ChunkOut, count
             });
             if grep_ok && ctx.filter.matches(&event) {
                 counts.emitted += 1;
-                out.items.push(Item::Event(event));
+                out.items.push(ChunkItem::Event(event));
             }
         }
         Parsed::Skip => counts.skipped += 1,
@@ -157,5 +158,5 @@ fn push_problem(
     let mut p = Problem::file(kind, &*ctx.file.path, reason).at(rec.offset);
     p.line = Some(rec.line);
     out.problems += 1;
-    out.items.push(Item::Problem(p));
+    out.items.push(ChunkItem::Problem(Box::new(p)));
 }

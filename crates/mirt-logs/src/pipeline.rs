@@ -31,11 +31,27 @@ impl Counts {
     }
 }
 
+/// An event or problem of a chunk, boxed so the chunk's list stays small
+/// (16 bytes an entry) however many events a chunk holds.
+pub(crate) enum ChunkItem {
+    Event(Box<Event>),
+    Problem(Box<Problem>),
+}
+
+impl ChunkItem {
+    fn into_item(self) -> Item {
+        match self {
+            ChunkItem::Event(e) => Item::Event(e),
+            ChunkItem::Problem(p) => Item::Problem(*p),
+        }
+    }
+}
+
 /// What stage 1 makes of a chunk. Line numbers in it are 0-based and
 /// relative to the chunk.
 #[derive(Default)]
 pub(crate) struct ChunkOut {
-    pub items: Vec<Item>,
+    pub items: Vec<ChunkItem>,
     pub problems: usize,
     pub counts: Counts,
     pub lines: u64,
@@ -180,7 +196,7 @@ where
                     let job = move || {
                         items
                             .into_iter()
-                            .map(|i| map(absolute(i, base)))
+                            .map(|i| map(absolute(i.into_item(), base)))
                             .collect::<Vec<T>>()
                     };
                     if self.inline {
@@ -237,12 +253,12 @@ where
         }
         let mut keep = left;
         out.items.retain(|item| match item {
-            Item::Problem(_) if keep > 0 => {
+            ChunkItem::Problem(_) if keep > 0 => {
                 keep -= 1;
                 true
             }
-            Item::Problem(_) => false,
-            _ => true,
+            ChunkItem::Problem(_) => false,
+            ChunkItem::Event(_) => true,
         });
         self.run.problems_listed += left;
         self.run.problems_omitted += n - left;
@@ -288,11 +304,11 @@ fn guarded(work: impl FnOnce() -> ChunkOut, path: &Path) -> ChunkOut {
             "the parser failed on a chunk of this file ({text}); its other chunks are still read"
         );
         ChunkOut {
-            items: vec![Item::Problem(Problem::file(
+            items: vec![ChunkItem::Problem(Box::new(Problem::file(
                 ProblemKind::DamagedBlock,
                 path,
                 reason,
-            ))],
+            )))],
             problems: 1,
             ..Default::default()
         }

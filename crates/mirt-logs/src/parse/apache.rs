@@ -1,11 +1,12 @@
 //! Apache httpd and nginx access logs: the common log format, combined
 //! (with referer and user agent), and Debian's vhost_combined (`%v:%p`
-//! first). Fields are named as in the Sigma `webserver` taxonomy (W3C names).
+//! first). Fields are named as in the Sigma `webserver` taxonomy (W3C names);
+//! cells the server wrote as `-` (nothing) are left out.
 
-use super::{FileCtx, FormatParser, Parsed, Rec, State, dash_null, name, s};
+use super::{FileCtx, FormatParser, Parsed, Rec, State, name, s};
 use crate::timefmt::{civil, digits, month_abbr};
 use jiff::Timestamp;
-use mirt_core::{Event, Value};
+use mirt_core::Event;
 use nom::IResult;
 use nom::bytes::complete::{tag, take_till1};
 
@@ -80,12 +81,12 @@ pub(crate) fn quoted(i: &str) -> R<'_, &str> {
         return Err(nom::Err::Error(()));
     }
     let mut k = 1;
-    while k < b.len() {
-        match b[k] {
-            b'\\' => k += 2,
-            b'"' => return Ok((&i[k + 1..], &i[1..k])),
-            _ => k += 1,
+    while let Some(at) = memchr::memchr2(b'"', b'\\', b.get(k..).unwrap_or_default()) {
+        k += at;
+        if b[k] == b'"' {
+            return Ok((&i[k + 1..], &i[1..k]));
         }
+        k += 2;
     }
     Err(nom::Err::Error(()))
 }
@@ -121,7 +122,7 @@ fn request(i: &str) -> R<'_, &str> {
 pub(crate) fn access_line(line: &str) -> Option<AccessLine<'_>> {
     // The vhost_combined form has one token more before the time.
     let before_time = line.find(" [")?;
-    let tokens = line[..before_time].split(' ').count();
+    let tokens = memchr::memchr_iter(b' ', &line.as_bytes()[..before_time]).count() + 1;
     let (mut i, vhost) = match tokens {
         3 => (line, None),
         4 => {
@@ -194,7 +195,9 @@ impl AccessLine<'_> {
         if self.ident != "-" {
             f.push(name("ident"), s(self.ident));
         }
-        f.push(name("cs-username"), dash_null(self.user));
+        if self.user != "-" {
+            f.push(name("cs-username"), s(self.user));
+        }
         let mut parts = self.request.splitn(3, ' ');
         match (parts.next(), parts.next(), parts.next()) {
             (Some(method), Some(uri), version) if !method.is_empty() => {
@@ -204,7 +207,9 @@ impl AccessLine<'_> {
                     None => (uri, None),
                 };
                 f.push(name("cs-uri-stem"), s(stem));
-                f.push(name("cs-uri-query"), query.map_or(Value::Null, s));
+                if let Some(query) = query {
+                    f.push(name("cs-uri-query"), s(query));
+                }
                 if let Some(v) = version {
                     f.push(name("cs-version"), s(v));
                 }
@@ -214,11 +219,12 @@ impl AccessLine<'_> {
         f.push(name("request"), s(self.request));
         f.push(name("sc-status"), super::int_or_text(self.status));
         f.push(name("sc-bytes"), super::int_or_text(self.bytes));
-        if let Some(referer) = self.referer {
-            f.push(name("cs-referer"), dash_null(referer));
+        // `-` (nothing sent) is left out rather than stored as null.
+        if let Some(referer) = self.referer.filter(|r| *r != "-") {
+            f.push(name("cs-referer"), s(referer));
         }
-        if let Some(agent) = self.user_agent {
-            f.push(name("cs-user-agent"), dash_null(agent));
+        if let Some(agent) = self.user_agent.filter(|a| *a != "-") {
+            f.push(name("cs-user-agent"), s(agent));
         }
         if !self.rest.is_empty() {
             f.push(name("extra"), s(self.rest));

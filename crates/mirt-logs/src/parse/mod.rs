@@ -169,11 +169,6 @@ pub(crate) fn name(n: &'static str) -> CompactString {
     CompactString::const_new(n)
 }
 
-/// A W3C/Apache cell: `-` means empty.
-pub(crate) fn dash_null(v: &str) -> Value {
-    if v == "-" { Value::Null } else { s(v) }
-}
-
 /// An integer cell, kept as text when it is not one (`-` is empty).
 pub(crate) fn int_or_text(v: &str) -> Value {
     if v == "-" || v.is_empty() {
