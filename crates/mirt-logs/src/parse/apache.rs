@@ -198,9 +198,15 @@ impl AccessLine<'_> {
         if self.user != "-" {
             f.push(name("cs-username"), s(self.user));
         }
+        // The request line in parts; kept whole as `request` only when it
+        // is not `METHOD URI [VERSION]` (scanners send anything).
         let mut parts = self.request.splitn(3, ' ');
         match (parts.next(), parts.next(), parts.next()) {
-            (Some(method), Some(uri), version) if !method.is_empty() => {
+            (Some(method), Some(uri), version)
+                if !method.is_empty()
+                    && !uri.is_empty()
+                    && version.is_none_or(|v| !v.contains(' ')) =>
+            {
                 f.push(name("cs-method"), s(method));
                 let (stem, query) = match uri.split_once('?') {
                     Some((stem, query)) => (stem, Some(query)),
@@ -214,9 +220,8 @@ impl AccessLine<'_> {
                     f.push(name("cs-version"), s(v));
                 }
             }
-            _ => {}
+            _ => f.push(name("request"), s(self.request)),
         }
-        f.push(name("request"), s(self.request));
         f.push(name("sc-status"), super::int_or_text(self.status));
         f.push(name("sc-bytes"), super::int_or_text(self.bytes));
         // `-` (nothing sent) is left out rather than stored as null.
@@ -252,6 +257,40 @@ impl FormatParser for ApacheAccess {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mirt_core::{Source, SourceKind};
+
+    fn fields(line: &str) -> Vec<(String, String)> {
+        let mut e = Event::new(Source::new(SourceKind::TextLog, "a", 0));
+        access_line(line).unwrap().fill(&mut e);
+        e.fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_text()))
+            .collect()
+    }
+
+    #[test]
+    fn request_split_into_w3c_fields() {
+        let f = fields(
+            r#"1.2.3.4 - bob [13/Jan/2016:19:31:17 +0000] "GET /a/b.php?x=1&y=2 HTTP/1.1" 200 5 "-" "-""#,
+        );
+        let names: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "c-ip",
+                "cs-username",
+                "cs-method",
+                "cs-uri-stem",
+                "cs-uri-query",
+                "cs-version",
+                "sc-status",
+                "sc-bytes"
+            ]
+        );
+        assert_eq!(f[4].1, "x=1&y=2");
+        let f = fields(r#"1.2.3.4 - - [13/Jan/2016:19:31:17 +0000] "\x16\x03\x01" 400 0"#);
+        assert_eq!(f[1], ("request".to_string(), "\\x16\\x03\\x01".to_string()));
+    }
 
     #[test]
     fn combined_line() {
