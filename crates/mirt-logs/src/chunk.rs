@@ -1,9 +1,11 @@
-//! Stage 1 of the pipeline: parsing one chunk on a worker thread.
+//! The work on one chunk, on a worker thread: parsing its records and
+//! mapping its events.
 
 use crate::frame::{Framing, RecordIter, decode};
 use crate::input::Mapped;
 use crate::parse::{FileCtx, FormatParser, Parsed, Rec, State};
-use crate::pipeline::{ChunkItem, ChunkOut, Counts};
+use crate::pipeline::{ChunkOut, Slot};
+use crate::summary::Item;
 use mirt_core::{EventFilter, Problem, ProblemKind};
 use regex::Regex;
 use std::ops::Range;
@@ -41,6 +43,8 @@ pub(crate) struct ChunkJob {
     pub data: ChunkData,
     /// Offset of the chunk in the file.
     pub offset: u64,
+    /// Lines before the chunk in the file.
+    pub line_base: u64,
     /// The parser state at the chunk start.
     pub state: State,
     pub first: bool,
@@ -50,17 +54,27 @@ pub(crate) struct ChunkJob {
 /// How much of a failed record is quoted in its problem.
 const QUOTE: usize = 160;
 
-/// Parses one chunk: decodes each record, runs the format's parser, applies
-/// the filters, and samples problems.
-pub(crate) fn parse_chunk(job: ChunkJob) -> ChunkOut {
+/// Parses one chunk and maps its events: decodes each record, runs the
+/// format's parser, applies the filters, and samples problems.
+pub(crate) fn parse_chunk<T, M: Fn(Item) -> T>(job: ChunkJob, map: &M) -> ChunkOut<T> {
     let ctx = &*job.ctx;
+    // A path of the chunk's own: events share it without every worker
+    // counting references on one shared counter.
+    let file = FileCtx {
+        path: Arc::from(&*ctx.file.path),
+        ..ctx.file.clone()
+    };
     let data = job.data.bytes();
     let has_nul = memchr::memchr(0, data).is_some();
     let mut state = job.state;
-    let mut out = ChunkOut::default();
+    let mut out = Work {
+        ctx,
+        map,
+        out: ChunkOut::default(),
+        kept_problems: 0,
+    };
     // About one event per 200 bytes in typical logs.
-    out.items.reserve(data.len() / 200 + 1);
-    let mut counts = Counts::default();
+    out.out.slots.reserve(data.len() / 200 + 1);
     let mut records = RecordIter::new(data, ctx.framing.records);
     for raw in records.by_ref() {
         let (mut text, damage) = decode(raw.bytes, has_nul, ctx.max_record);
@@ -70,67 +84,86 @@ pub(crate) fn parse_chunk(job: ChunkJob) -> ChunkOut {
         let rec = Rec {
             text: &text,
             offset: job.offset + raw.start as u64,
-            line: raw.line,
+            line: job.line_base + raw.line + 1,
         };
-        counts.records += 1;
+        out.out.counts.records += 1;
         if damage.any() {
-            counts.damaged += 1;
+            out.out.counts.damaged += 1;
             let kind = if damage.cut_from.is_some() {
                 ProblemKind::Truncated
             } else {
                 ProblemKind::Lossy
             };
-            push_problem(
-                &mut out,
-                ctx,
+            out.problem(
                 &rec,
                 kind,
                 damage.describe(ctx.max_record) + "; the record is still read",
             );
         }
-        let parsed = ctx.parser.parse(&mut state, &rec, &ctx.file);
-        handle(parsed, &rec, ctx, &mut out, &mut counts);
+        let parsed = ctx.parser.parse(&mut state, &rec, &file);
+        out.handle(parsed, &rec);
     }
     if job.last
-        && let Some(parsed) = ctx.parser.finish(&mut state, &ctx.file)
+        && let Some(parsed) = ctx.parser.finish(&mut state, &file)
     {
         let rec = Rec {
             text: "",
             offset: job.offset + data.len() as u64,
-            line: records.lines(),
+            line: job.line_base + records.lines() + 1,
         };
-        counts.records += 1;
-        handle(parsed, &rec, ctx, &mut out, &mut counts);
+        out.out.counts.records += 1;
+        out.handle(parsed, &rec);
     }
-    out.lines = records.lines();
-    out.counts = counts;
-    out
+    out.out
 }
 
-fn handle(parsed: Parsed, rec: &Rec<'_>, ctx: &JobCtx, out: &mut ChunkOut, counts: &mut Counts) {
-    match parsed {
-        Parsed::Event(event) => {
-            counts.events += 1;
-            let grep_ok = ctx.grep.as_ref().is_none_or(|re| {
-                re.is_match(rec.text) || event.message.as_deref().is_some_and(|m| re.is_match(m))
-            });
-            if grep_ok && ctx.filter.matches(&event) {
-                counts.emitted += 1;
-                out.items.push(ChunkItem::Event(event));
+struct Work<'a, T, M> {
+    ctx: &'a JobCtx,
+    map: &'a M,
+    out: ChunkOut<T>,
+    kept_problems: usize,
+}
+
+impl<T, M: Fn(Item) -> T> Work<'_, T, M> {
+    fn handle(&mut self, parsed: Parsed, rec: &Rec<'_>) {
+        let ctx = self.ctx;
+        match parsed {
+            Parsed::Event(event) => {
+                self.out.counts.events += 1;
+                let grep_ok = ctx.grep.as_ref().is_none_or(|re| {
+                    re.is_match(rec.text)
+                        || event.message.as_deref().is_some_and(|m| re.is_match(m))
+                });
+                if grep_ok && ctx.filter.matches(&event) {
+                    self.out.counts.emitted += 1;
+                    self.out
+                        .slots
+                        .push(Slot::Out((self.map)(Item::Event(event))));
+                }
+            }
+            Parsed::Skip => self.out.counts.skipped += 1,
+            Parsed::Fail(reason) => {
+                self.out.counts.failed += 1;
+                let quoted = quote(rec.text);
+                self.problem(
+                    rec,
+                    ProblemKind::DamagedRecord,
+                    format!("{reason}: {quoted}"),
+                );
             }
         }
-        Parsed::Skip => counts.skipped += 1,
-        Parsed::Fail(reason) => {
-            counts.failed += 1;
-            let quoted = quote(rec.text);
-            push_problem(
-                out,
-                ctx,
-                rec,
-                ProblemKind::DamagedRecord,
-                format!("{reason}: {quoted}"),
-            );
+    }
+
+    fn problem(&mut self, rec: &Rec<'_>, kind: ProblemKind, reason: String) {
+        // A chunk never needs to keep more than the file's limit.
+        if self.kept_problems >= self.ctx.max_problems {
+            self.out.problems_dropped += 1;
+            return;
         }
+        let mut p = Problem::file(kind, &*self.ctx.file.path, reason).at(rec.offset);
+        p.line = Some(rec.line);
+        self.kept_problems += 1;
+        self.out.slots.push(Slot::Problem(Box::new(p)));
     }
 }
 
@@ -143,20 +176,9 @@ fn quote(text: &str) -> String {
     format!("{:?}{cut}", &text[..end])
 }
 
-fn push_problem(
-    out: &mut ChunkOut,
-    ctx: &JobCtx,
-    rec: &Rec<'_>,
-    kind: ProblemKind,
-    reason: String,
-) {
-    // A chunk never needs to keep more than the file's limit.
-    if out.problems >= ctx.max_problems {
-        out.problems += 1;
-        return;
-    }
-    let mut p = Problem::file(kind, &*ctx.file.path, reason).at(rec.offset);
-    p.line = Some(rec.line);
-    out.problems += 1;
-    out.items.push(ChunkItem::Problem(Box::new(p)));
+/// Lines in a chunk: its newlines, plus one for a last line without one.
+pub(crate) fn count_lines(data: &[u8]) -> u64 {
+    // A plain loop: the compiler vectorises it.
+    let newlines = data.iter().filter(|&&b| b == b'\n').count() as u64;
+    newlines + u64::from(data.last().is_some_and(|&b| b != b'\n'))
 }

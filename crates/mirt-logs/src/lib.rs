@@ -37,11 +37,14 @@ mod parse;
 mod pipeline;
 mod reader;
 mod sniff;
+mod stream;
+mod summary;
 mod timefmt;
 
 pub use discover::{Discovered, find_log_files};
 pub use error::{Error, Result};
 pub use format::LogFormat;
 pub use input::Compression;
-pub use reader::{FileSummary, Item, LogReader};
+pub use reader::LogReader;
 pub use sniff::{Sniffed, sniff};
+pub use summary::{FileSummary, Item};

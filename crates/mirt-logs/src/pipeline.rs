@@ -1,10 +1,12 @@
-//! The ordered parallel pipeline: chunks are parsed on the rayon pool
-//! (stage 1), then, in file order, given their absolute line numbers and
-//! mapped by the caller's function (stage 2, on the pool too), and handed to
-//! the sink in file and record order.
+//! The ordered parallel pipeline: each chunk is parsed and its events
+//! mapped by the caller's function on the rayon pool, in one task (so an
+//! event is allocated and freed on the same thread); results are handed to
+//! the sink in file and record order. The reader knows each chunk's first
+//! line number before the chunk is parsed (it counts newlines while it
+//! dispatches), so events leave the worker complete.
 
-use crate::reader::{FileSummary, Item};
-use mirt_core::{Event, Problem, ProblemKind};
+use crate::summary::{FileSummary, Item};
+use mirt_core::{Problem, ProblemKind};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, mpsc};
@@ -31,47 +33,40 @@ impl Counts {
     }
 }
 
-/// An event or problem of a chunk, boxed so the chunk's list stays small
-/// (16 bytes an entry) however many events a chunk holds.
-pub(crate) enum ChunkItem {
-    Event(Box<Event>),
+/// A mapped event, or a problem (mapped later, in order, so that only the
+/// first ones of a file are listed).
+pub(crate) enum Slot<T> {
+    Out(T),
     Problem(Box<Problem>),
 }
 
-impl ChunkItem {
-    fn into_item(self) -> Item {
-        match self {
-            ChunkItem::Event(e) => Item::Event(e),
-            ChunkItem::Problem(p) => Item::Problem(*p),
+/// What a worker makes of a chunk.
+pub(crate) struct ChunkOut<T> {
+    pub slots: Vec<Slot<T>>,
+    /// Problems beyond the chunk's own cap, counted but not kept.
+    pub problems_dropped: u64,
+    pub counts: Counts,
+}
+
+impl<T> Default for ChunkOut<T> {
+    fn default() -> Self {
+        ChunkOut {
+            slots: Vec::new(),
+            problems_dropped: 0,
+            counts: Counts::default(),
         }
     }
 }
 
-/// What stage 1 makes of a chunk. Line numbers in it are 0-based and
-/// relative to the chunk.
-#[derive(Default)]
-pub(crate) struct ChunkOut {
-    pub items: Vec<ChunkItem>,
-    pub problems: usize,
-    pub counts: Counts,
-    pub lines: u64,
-}
-
-enum Pending {
-    Parsed(ChunkOut),
-    FileEnd(FileSummary),
+enum Pending<T> {
+    Parsed(ChunkOut<T>),
+    FileEnd(Box<FileSummary>),
     Problems(Vec<Problem>),
 }
 
-enum Msg<T> {
-    Parsed(u64, ChunkOut),
-    Mapped(u64, Vec<T>),
-}
-
-/// Per-file running totals while its chunks pass stage 2 in order.
+/// Per-file running totals while its chunks reach the sink in order.
 #[derive(Default)]
 struct FileRun {
-    lines: u64,
     counts: Counts,
     problems_listed: u64,
     problems_omitted: u64,
@@ -82,12 +77,10 @@ pub(crate) struct Pipeline<T, M> {
     inline: bool,
     max_in_flight: usize,
     max_problems: u64,
-    tx: mpsc::Sender<Msg<T>>,
-    rx: mpsc::Receiver<Msg<T>>,
+    tx: mpsc::Sender<(u64, ChunkOut<T>)>,
+    rx: mpsc::Receiver<(u64, ChunkOut<T>)>,
     next_seq: u64,
-    pending: BTreeMap<u64, Pending>,
-    next_base: u64,
-    mapped: BTreeMap<u64, Vec<T>>,
+    pending: BTreeMap<u64, Pending<T>>,
     next_out: u64,
     in_flight: usize,
     run: FileRun,
@@ -113,12 +106,15 @@ where
             rx,
             next_seq: 0,
             pending: BTreeMap::new(),
-            next_base: 0,
-            mapped: BTreeMap::new(),
             next_out: 0,
             in_flight: 0,
             run: FileRun::default(),
         }
+    }
+
+    /// The caller's map function, for the chunk jobs.
+    pub(crate) fn map(&self) -> Arc<M> {
+        Arc::clone(&self.map)
     }
 
     fn take_seq(&mut self) -> u64 {
@@ -136,14 +132,15 @@ where
     /// Queues the end of a file; its counts are filled in from its chunks.
     pub(crate) fn file_end(&mut self, summary: FileSummary, sink: &mut impl FnMut(T)) {
         let seq = self.take_seq();
-        self.pending.insert(seq, Pending::FileEnd(summary));
+        self.pending
+            .insert(seq, Pending::FileEnd(Box::new(summary)));
         self.advance(sink);
     }
 
-    /// Parses a chunk with `work` on the pool (or here, when inline).
+    /// Runs `work` (parse and map one chunk) on the pool, or here when inline.
     pub(crate) fn chunk(
         &mut self,
-        work: impl FnOnce() -> ChunkOut + Send + 'static,
+        work: impl FnOnce() -> ChunkOut<T> + Send + 'static,
         path: Arc<Path>,
         sink: &mut impl FnMut(T),
     ) {
@@ -160,108 +157,61 @@ where
         self.in_flight += 1;
         let tx = self.tx.clone();
         rayon::spawn(move || {
-            let _ = tx.send(Msg::Parsed(seq, guarded(work, &path)));
+            let _ = tx.send((seq, guarded(work, &path)));
         });
         self.advance(sink);
     }
 
     fn wait(&mut self, sink: &mut impl FnMut(T)) {
-        match self.rx.recv() {
-            Ok(Msg::Parsed(seq, out)) => {
-                self.pending.insert(seq, Pending::Parsed(out));
-            }
-            Ok(Msg::Mapped(seq, out)) => {
-                self.in_flight -= 1;
-                self.mapped.insert(seq, out);
-            }
-            Err(_) => {}
+        if let Ok((seq, out)) = self.rx.recv() {
+            self.in_flight -= 1;
+            self.pending.insert(seq, Pending::Parsed(out));
         }
         self.advance(sink);
     }
 
-    /// Gives units their line base in order, starts their mapping, and
-    /// hands finished units to the sink in order.
+    /// Hands every unit whose turn it is to the sink.
     fn advance(&mut self, sink: &mut impl FnMut(T)) {
-        while let Some(unit) = self.pending.remove(&self.next_base) {
-            let seq = self.next_base;
-            self.next_base += 1;
+        while let Some(unit) = self.pending.remove(&self.next_out) {
+            self.next_out += 1;
             match unit {
-                Pending::Parsed(mut out) => {
-                    let base = self.run.lines;
-                    self.run.lines += out.lines;
+                Pending::Parsed(out) => {
                     self.run.counts.add(&out.counts);
-                    self.limit_problems(&mut out);
-                    let map = Arc::clone(&self.map);
-                    let items = out.items;
-                    let job = move || {
-                        items
-                            .into_iter()
-                            .map(|i| map(absolute(i.into_item(), base)))
-                            .collect::<Vec<T>>()
-                    };
-                    if self.inline {
-                        self.mapped.insert(seq, job());
-                    } else {
-                        let tx = self.tx.clone();
-                        rayon::spawn(move || {
-                            let _ = tx.send(Msg::Mapped(seq, job()));
-                        });
+                    self.run.problems_omitted += out.problems_dropped;
+                    for slot in out.slots {
+                        match slot {
+                            Slot::Out(t) => sink(t),
+                            Slot::Problem(p) if self.run.problems_listed < self.max_problems => {
+                                self.run.problems_listed += 1;
+                                sink((self.map)(Item::Problem(*p)));
+                            }
+                            Slot::Problem(_) => self.run.problems_omitted += 1,
+                        }
                     }
                 }
-                Pending::FileEnd(mut summary) => {
-                    let run = std::mem::take(&mut self.run);
-                    summary.lines = run.lines;
-                    summary.add_counts(&run.counts);
-                    summary.problems_listed = run.problems_listed;
-                    let mut out = Vec::new();
-                    if run.problems_omitted > 0 {
-                        let reason = format!(
-                            "{} more unread or damaged records not listed (the first {} are); see the counts in the summary, or raise --max-problems",
-                            run.problems_omitted, run.problems_listed
-                        );
-                        out.push((self.map)(Item::Problem(Problem::file(
-                            ProblemKind::DamagedRecord,
-                            &summary.path,
-                            reason,
-                        ))));
-                    }
-                    out.push((self.map)(Item::FileDone(summary)));
-                    self.mapped.insert(seq, out);
-                }
+                Pending::FileEnd(summary) => self.end_file(*summary, sink),
                 Pending::Problems(problems) => {
-                    let out = problems
-                        .into_iter()
-                        .map(|p| (self.map)(Item::Problem(p)))
-                        .collect();
-                    self.mapped.insert(seq, out);
+                    for p in problems {
+                        sink((self.map)(Item::Problem(p)));
+                    }
                 }
             }
-        }
-        while let Some(out) = self.mapped.remove(&self.next_out) {
-            self.next_out += 1;
-            out.into_iter().for_each(&mut *sink);
         }
     }
 
-    /// Keeps the first `max_problems` problems of a file; counts the rest.
-    fn limit_problems(&mut self, out: &mut ChunkOut) {
-        let n = out.problems as u64;
-        let left = self.max_problems.saturating_sub(self.run.problems_listed);
-        if n <= left {
-            self.run.problems_listed += n;
-            return;
+    fn end_file(&mut self, mut summary: FileSummary, sink: &mut impl FnMut(T)) {
+        let run = std::mem::take(&mut self.run);
+        summary.add_counts(&run.counts);
+        summary.problems_listed = run.problems_listed;
+        if run.problems_omitted > 0 {
+            let reason = format!(
+                "{} more unread or damaged records not listed (the first {} are); see the counts in the summary, or raise --max-problems",
+                run.problems_omitted, run.problems_listed
+            );
+            let p = Problem::file(ProblemKind::DamagedRecord, &summary.path, reason);
+            sink((self.map)(Item::Problem(p)));
         }
-        let mut keep = left;
-        out.items.retain(|item| match item {
-            ChunkItem::Problem(_) if keep > 0 => {
-                keep -= 1;
-                true
-            }
-            ChunkItem::Problem(_) => false,
-            ChunkItem::Event(_) => true,
-        });
-        self.run.problems_listed += left;
-        self.run.problems_omitted += n - left;
+        sink((self.map)(Item::FileDone(summary)));
     }
 
     pub(crate) fn finish(&mut self, sink: &mut impl FnMut(T)) {
@@ -271,29 +221,9 @@ where
     }
 }
 
-/// Makes line numbers absolute and 1-based.
-fn absolute(mut item: Item, base: u64) -> Item {
-    match &mut item {
-        Item::Event(e) => fix_event(e, base),
-        Item::Problem(p) => {
-            if let Some(l) = p.line.as_mut() {
-                *l += base + 1;
-            }
-        }
-        Item::FileDone(_) => {}
-    }
-    item
-}
-
-fn fix_event(e: &mut Event, base: u64) {
-    if let Some(l) = e.source.line.as_mut() {
-        *l += base + 1;
-    }
-}
-
-/// Runs stage 1, turning a panic into a problem of the chunk rather than
-/// losing the run.
-fn guarded(work: impl FnOnce() -> ChunkOut, path: &Path) -> ChunkOut {
+/// Runs a chunk's work, turning a panic into a problem of the chunk rather
+/// than losing the run.
+fn guarded<T>(work: impl FnOnce() -> ChunkOut<T>, path: &Path) -> ChunkOut<T> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|panic| {
         let text = panic
             .downcast_ref::<&str>()
@@ -304,12 +234,11 @@ fn guarded(work: impl FnOnce() -> ChunkOut, path: &Path) -> ChunkOut {
             "the parser failed on a chunk of this file ({text}); its other chunks are still read"
         );
         ChunkOut {
-            items: vec![ChunkItem::Problem(Box::new(Problem::file(
+            slots: vec![Slot::Problem(Box::new(Problem::file(
                 ProblemKind::DamagedBlock,
                 path,
                 reason,
             )))],
-            problems: 1,
             ..Default::default()
         }
     })

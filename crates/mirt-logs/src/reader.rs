@@ -1,105 +1,36 @@
 //! [`LogReader`]: opens each log, detects its format, cuts it into chunks at
 //! record boundaries, and runs them through the ordered parallel pipeline.
 
-use crate::chunk::{ChunkData, ChunkJob, JobCtx, parse_chunk};
+use crate::chunk::{ChunkData, ChunkJob, JobCtx, count_lines, parse_chunk};
 use crate::error::{Error, Result};
 use crate::format::LogFormat;
-use crate::frame::{self, Framing};
-use crate::input::{self, Compression, Input};
+use crate::frame;
+use crate::input::{self, Input};
 use crate::parse::{FileCtx, FormatParser, Prescan, State, YearHint, parser_for};
-use crate::pipeline::{Counts, Pipeline};
+use crate::pipeline::Pipeline;
 use crate::sniff::{Sniffed, sniff};
+use crate::summary::{FileSummary, Item};
 use crate::timefmt::Clock;
-use mirt_core::{Event, EventFilter, Problem, ProblemKind};
+use mirt_core::{EventFilter, Problem, ProblemKind};
 use regex::Regex;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// What reading produces, in order: each file's events and problems, then
-/// its summary.
-#[derive(Debug)]
-pub enum Item {
-    /// A record, parsed.
-    Event(Box<Event>),
-    /// A record or file that could not be read (or only partly), with where and why.
-    Problem(Problem),
-    /// A file is done.
-    FileDone(FileSummary),
-}
-
-/// What was read from one file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct FileSummary {
-    /// The file.
-    pub path: PathBuf,
-    /// The format it was read as (`None` when it was not read).
-    #[serde(serialize_with = "format_name")]
-    pub format: Option<LogFormat>,
-    /// Whether the format was detected (`false`: forced with `--input-format`).
-    pub detected: bool,
-    /// How it was compressed.
-    pub compression: Option<Compression>,
-    /// Bytes of text read (after decompression).
-    pub bytes: u64,
-    /// Lines read.
-    pub lines: u64,
-    /// Records (a line, or a line with its continuation lines).
-    pub records: u64,
-    /// Records that became events.
-    pub events: u64,
-    /// Events that passed the filters and were handed on.
-    pub emitted: u64,
-    /// Records that hold no event by design (blank lines, comments, headers).
-    pub skipped: u64,
-    /// Records the format could not read.
-    pub failed: u64,
-    /// Records with invalid UTF-8, NUL bytes, or cut at the length limit
-    /// (still read).
-    pub damaged: u64,
-    /// Problems listed for this file (the rest are only counted).
-    pub problems_listed: u64,
-    /// How years were found for year-less times, when the file had any.
-    pub years: Option<String>,
-    /// Whether nothing could be read from it.
-    pub unreadable: bool,
-}
-
-fn format_name<S: serde::Serializer>(
-    f: &Option<LogFormat>,
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    match f {
-        Some(f) => s.serialize_str(f.name()),
-        None => s.serialize_none(),
-    }
-}
-
-impl FileSummary {
-    pub(crate) fn add_counts(&mut self, c: &Counts) {
-        self.records += c.records;
-        self.events += c.events;
-        self.emitted += c.emitted;
-        self.skipped += c.skipped;
-        self.failed += c.failed;
-        self.damaged += c.damaged;
-    }
-}
 
 /// Reads text logs. Build one, set options, then call [`LogReader::run`]
 /// or [`LogReader::read_files`].
 #[derive(Clone)]
 pub struct LogReader {
-    format: Option<LogFormat>,
-    year: Option<i32>,
-    zone: Option<jiff::tz::TimeZone>,
-    filter: Arc<EventFilter>,
-    grep: Option<Regex>,
-    keep_raw: bool,
-    threads: usize,
-    chunk_size: usize,
-    max_record: usize,
-    max_problems: usize,
-    mmap: bool,
+    pub(crate) format: Option<LogFormat>,
+    pub(crate) year: Option<i32>,
+    pub(crate) zone: Option<jiff::tz::TimeZone>,
+    pub(crate) filter: Arc<EventFilter>,
+    pub(crate) grep: Option<Regex>,
+    pub(crate) keep_raw: bool,
+    pub(crate) threads: usize,
+    pub(crate) chunk_size: usize,
+    pub(crate) max_record: usize,
+    pub(crate) max_problems: usize,
+    pub(crate) mmap: bool,
 }
 
 impl Default for LogReader {
@@ -109,7 +40,7 @@ impl Default for LogReader {
 }
 
 /// How much of a file the sniffer looks at.
-const HEAD: usize = 64 * 1024;
+pub(crate) const HEAD: usize = 64 * 1024;
 
 impl LogReader {
     /// A reader that detects formats, reads local times as UTC, maps plain
@@ -353,7 +284,9 @@ impl LogReader {
         summary.years = years_note(format, &prescans, &states, hint);
         let ctx = self.job_ctx(shared, format, parser, hint);
         let last = ranges.len().saturating_sub(1);
+        let mut line_base = 0u64;
         for (i, (range, state)) in ranges.into_iter().zip(states).enumerate() {
+            let lines = count_lines(&bytes[range.clone()]);
             let chunk = match &data {
                 Whole::Mapped(map) => ChunkData::Mapped(Arc::clone(map), range.clone()),
                 Whole::Owned(all) => ChunkData::Shared(Arc::clone(all), range.clone()),
@@ -362,12 +295,16 @@ impl LogReader {
                 ctx: Arc::clone(&ctx),
                 data: chunk,
                 offset: range.start as u64,
+                line_base,
                 state,
                 first: i == 0,
                 last: i == last,
             };
-            pipeline.chunk(move || parse_chunk(job), Arc::clone(shared), sink);
+            line_base += lines;
+            let map = pipeline.map();
+            pipeline.chunk(move || parse_chunk(job, &*map), Arc::clone(shared), sink);
         }
+        summary.lines = line_base;
         pipeline.file_end(summary, sink);
     }
 
@@ -387,7 +324,7 @@ impl LogReader {
             .collect()
     }
 
-    fn job_ctx(
+    pub(crate) fn job_ctx(
         &self,
         path: &Arc<Path>,
         format: LogFormat,
@@ -424,7 +361,7 @@ impl LogReader {
     }
 
     /// The format to read a file as, or `None` (reported) when it is not text.
-    fn decide<T, M, S>(
+    pub(crate) fn decide<T, M, S>(
         &self,
         path: &Path,
         head: &[u8],
@@ -473,7 +410,7 @@ impl LogReader {
         }
     }
 
-    fn unreadable<T, M, S>(
+    pub(crate) fn unreadable<T, M, S>(
         &self,
         mut summary: FileSummary,
         kind: ProblemKind,
@@ -489,165 +426,6 @@ impl LogReader {
         summary.format = None;
         pipeline.problems(vec![Problem::file(kind, &summary.path, reason)], sink);
         pipeline.file_end(summary, sink);
-    }
-
-    /// Plain files without mapping, and compressed files: read as a stream,
-    /// cut into chunks at record boundaries. Formats with a pre-pass read
-    /// the stream twice (decompressing twice) to keep memory bounded.
-    fn read_stream<T, M, S>(
-        &self,
-        path: &Path,
-        shared: &Arc<Path>,
-        mut summary: FileSummary,
-        hint: &YearHint,
-        pipeline: &mut Pipeline<T, M>,
-        sink: &mut S,
-    ) where
-        T: Send + 'static,
-        M: Fn(Item) -> T + Send + Sync + 'static,
-        S: FnMut(T),
-    {
-        let compression = summary.compression;
-        let mut head = vec![0u8; HEAD];
-        let n = match input::stream(path, compression).and_then(|mut r| {
-            input::fill(&mut *r, &mut head).map_err(|e| stream_error(path, compression, 0, e))
-        }) {
-            Ok(n) => n,
-            Err(e) => {
-                return self.unreadable(
-                    summary,
-                    ProblemKind::Unreadable,
-                    e.to_string(),
-                    pipeline,
-                    sink,
-                );
-            }
-        };
-        head.truncate(n);
-        let Some(format) = self.decide(path, &head, &mut summary, pipeline, sink) else {
-            return;
-        };
-        let parser: Arc<dyn FormatParser> =
-            Arc::from(parser_for(format, &String::from_utf8_lossy(&head)));
-        let framing = parser.framing();
-        let mut problems = Vec::new();
-        let states = if parser.needs_prescan() {
-            let mut prescans = Vec::new();
-            let _ = self.stream_chunks(path, compression, framing, &mut |chunk: Vec<u8>| {
-                prescans.push(parser.prescan(&chunk))
-            });
-            let states = parser.chunk_states(&prescans, hint);
-            summary.years = years_note(format, &prescans, &states, hint);
-            states
-        } else {
-            Vec::new()
-        };
-        let ctx = self.job_ctx(shared, format, parser, hint);
-        let mut index = 0usize;
-        let mut offset = 0u64;
-        let mut queued: Option<(Vec<u8>, u64, usize)> = None;
-        let submit = |pipeline: &mut Pipeline<T, M>,
-                      sink: &mut S,
-                      chunk: Vec<u8>,
-                      offset: u64,
-                      i: usize,
-                      last: bool| {
-            let state = states
-                .get(i)
-                .cloned()
-                .unwrap_or_else(|| ctx.parser.chunk_states(&[Prescan::None], hint).remove(0));
-            let job = ChunkJob {
-                ctx: Arc::clone(&ctx),
-                data: ChunkData::Shared(Arc::from(chunk.as_slice()), 0..chunk.len()),
-                offset,
-                state,
-                first: i == 0,
-                last,
-            };
-            pipeline.chunk(move || parse_chunk(job), Arc::clone(shared), sink);
-        };
-        // A chunk is submitted once the next one exists, so the last one
-        // knows it is last.
-        let result = self.stream_chunks(path, compression, framing, &mut |chunk: Vec<u8>| {
-            let len = chunk.len() as u64;
-            if let Some((prev, prev_off, i)) = queued.take() {
-                submit(pipeline, sink, prev, prev_off, i, false);
-            }
-            queued = Some((chunk, offset, index));
-            index += 1;
-            offset += len;
-        });
-        if let Some((prev, prev_off, i)) = queued.take() {
-            submit(pipeline, sink, prev, prev_off, i, true);
-        }
-        summary.bytes = offset;
-        if let Err(e) = result {
-            problems.push(
-                Problem::file(
-                    ProblemKind::Truncated,
-                    path,
-                    format!("{e}; the records before it were read"),
-                )
-                .at(offset),
-            );
-        }
-        if !problems.is_empty() {
-            pipeline.problems(problems, sink);
-        }
-        pipeline.file_end(summary, sink);
-    }
-
-    /// Reads a stream in chunks that end at record boundaries.
-    fn stream_chunks(
-        &self,
-        path: &Path,
-        compression: Option<Compression>,
-        framing: Framing,
-        f: &mut dyn FnMut(Vec<u8>),
-    ) -> Result<()> {
-        let mut reader = input::stream(path, compression)?;
-        let mut carry: Vec<u8> = Vec::new();
-        let mut total = 0u64;
-        let target = if framing.whole_file {
-            usize::MAX
-        } else {
-            self.chunk_size
-        };
-        loop {
-            let want = target.min(1 << 24).max(carry.len() + (1 << 16));
-            let mut buf = std::mem::take(&mut carry);
-            let start = buf.len();
-            buf.resize(want, 0);
-            let n = match input::fill(&mut *reader, &mut buf[start..]) {
-                Ok(n) => n,
-                Err(e) => {
-                    buf.truncate(start);
-                    if !buf.is_empty() {
-                        f(buf);
-                    }
-                    return Err(stream_error(path, compression, total, e));
-                }
-            };
-            buf.truncate(start + n);
-            total += n as u64;
-            if n == 0 {
-                if !buf.is_empty() {
-                    f(buf);
-                }
-                return Ok(());
-            }
-            if framing.whole_file || buf.len() < target {
-                carry = buf;
-                continue;
-            }
-            match frame::last_boundary(&buf, framing.records) {
-                Some(cut) if cut > 0 => {
-                    carry = buf.split_off(cut);
-                    f(buf);
-                }
-                _ => carry = buf,
-            }
-        }
     }
 }
 
@@ -666,28 +444,8 @@ impl Whole {
     }
 }
 
-fn stream_error(
-    path: &Path,
-    compression: Option<Compression>,
-    offset: u64,
-    e: std::io::Error,
-) -> Error {
-    match compression {
-        Some(c) => Error::Decompress {
-            path: path.to_path_buf(),
-            compression: c.name(),
-            offset,
-            reason: e.to_string(),
-        },
-        None => Error::Io {
-            path: path.to_path_buf(),
-            source: e,
-        },
-    }
-}
-
 /// How years were found, for the summary, when the file had year-less times.
-fn years_note(
+pub(crate) fn years_note(
     format: LogFormat,
     prescans: &[Prescan],
     states: &[State],

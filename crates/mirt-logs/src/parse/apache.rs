@@ -39,37 +39,35 @@ fn sp(i: &str) -> R<'_, &str> {
     tag(" ")(i)
 }
 
+/// The common log format time `13/Jan/2016:19:31:16 +0000` at the start
+/// of `b`, and the bytes it takes.
+pub(crate) fn clf_time(b: &[u8]) -> Option<(Timestamp, usize)> {
+    if b.len() < 26 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' {
+        return None;
+    }
+    let d = digits(b, 2)? as u8;
+    let mo = month_abbr(&b[3..6])?;
+    let y = digits(&b[7..], 4)? as i32;
+    let (h, mi, sec, nanos, used) = crate::timefmt::hms(&b[12..])?;
+    let p = 12 + used;
+    if b.get(p) != Some(&b' ') {
+        return None;
+    }
+    let (off, n) = crate::timefmt::offset(&b[p + 1..])?;
+    let dt = civil(y, mo, d, h, mi, sec, nanos)?;
+    let ts = jiff::tz::Offset::from_seconds(off)
+        .ok()?
+        .to_timestamp(dt)
+        .ok()?;
+    Some((ts, p + 1 + n))
+}
+
 /// `[13/Jan/2016:19:31:16 +0000]`
 pub(crate) fn bracket_time(i: &str) -> R<'_, Timestamp> {
     let b = i.as_bytes();
-    let parse = || -> Option<Timestamp> {
-        if b.len() < 28 || b[0] != b'[' || b[3] != b'/' || b[7] != b'/' || b[12] != b':' {
-            return None;
-        }
-        let d = digits(&b[1..], 2)? as u8;
-        let mo = month_abbr(&b[4..7])?;
-        let y = digits(&b[8..], 4)? as i32;
-        let (h, mi, sec, nanos, used) = crate::timefmt::hms(&b[13..])?;
-        let p = 13 + used;
-        if b.get(p) != Some(&b' ') {
-            return None;
-        }
-        let (off, n) = crate::timefmt::offset(&b[p + 1..])?;
-        if b.get(p + 1 + n) != Some(&b']') {
-            return None;
-        }
-        let dt = civil(y, mo, d, h, mi, sec, nanos)?;
-        jiff::tz::Offset::from_seconds(off)
-            .ok()?
-            .to_timestamp(dt)
-            .ok()
-    };
-    match parse() {
-        Some(ts) => {
-            let close = i.find(']').unwrap_or(0);
-            Ok((&i[close + 1..], ts))
-        }
-        None => Err(nom::Err::Error(())),
+    match b.strip_prefix(b"[").and_then(clf_time) {
+        Some((ts, used)) if b.get(used + 1) == Some(&b']') => Ok((&i[used + 2..], ts)),
+        _ => Err(nom::Err::Error(())),
     }
 }
 

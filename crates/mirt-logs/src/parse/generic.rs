@@ -24,9 +24,8 @@ pub(crate) fn leading_time(text: &str, clock: &Clock, year_now: i32) -> Option<(
     if let Some((dt, used)) = super::apache_error::ctime(b) {
         return Some((clock.local(dt)?, skip + used + close(b, used)));
     }
-    if let Ok((_, ts)) = super::apache::bracket_time(text) {
-        let end = text.find(']')? + 1;
-        return Some((ts, end));
+    if let Some((ts, used)) = super::apache::clf_time(b) {
+        return Some((ts, skip + used + close(b, used)));
     }
     // `Mmm dd hh:mm:ss`
     if b.len() >= 15 && b[3] == b' ' {
@@ -92,6 +91,7 @@ mod tests {
                 24,
             ),
             ("[13/Jan/2016:19:31:16 +0100] x", "2016-01-13T18:31:16Z", 28),
+            ("13/Jan/2016:19:31:16 +0100", "2016-01-13T18:31:16Z", 26),
             (
                 "Dec 26 19:11:57 secd[11] <Notice>",
                 "2020-12-26T19:11:57Z",

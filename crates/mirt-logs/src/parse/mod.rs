@@ -15,11 +15,13 @@ pub(crate) mod auth;
 pub(crate) mod csv;
 pub(crate) mod generic;
 pub(crate) mod jsonl;
+pub(crate) mod rfc5424;
 pub(crate) mod syslog;
 pub(crate) mod transcript;
 pub(crate) mod w3c;
 
 /// What every parser of one file needs to know.
+#[derive(Clone)]
 pub(crate) struct FileCtx {
     pub path: Arc<Path>,
     pub clock: Clock,
@@ -31,8 +33,7 @@ pub(crate) struct FileCtx {
 }
 
 impl FileCtx {
-    /// An event for `rec`, with its source filled in (line relative to the
-    /// chunk; the reader makes it absolute).
+    /// An event for `rec`, with its source filled in.
     pub(crate) fn event(&self, rec: &Rec<'_>, variant: &'static str) -> Event {
         let mut source = Source::shared(SourceKind::TextLog, Arc::clone(&self.path), rec.offset);
         source.line = Some(rec.line);
@@ -55,7 +56,7 @@ pub(crate) struct Rec<'a> {
     pub text: &'a str,
     /// Byte offset in the file (in the decompressed stream for compressed files).
     pub offset: u64,
-    /// 0-based line number relative to the chunk.
+    /// 1-based line number in the file.
     pub line: u64,
 }
 
@@ -146,8 +147,7 @@ pub(crate) trait FormatParser: Send + Sync {
 /// The parser for `format`, given what the sniffer saw at the file start.
 pub(crate) fn parser_for(format: LogFormat, head: &str) -> Box<dyn FormatParser> {
     match format {
-        LogFormat::Syslog => Box::new(syslog::SyslogParser::new(false)),
-        LogFormat::LinuxAuth => Box::new(syslog::SyslogParser::new(true)),
+        LogFormat::Syslog | LogFormat::LinuxAuth => Box::new(syslog::SyslogParser),
         LogFormat::ApacheAccess => Box::new(apache::ApacheAccess),
         LogFormat::ApacheError => Box::new(apache_error::ApacheError),
         LogFormat::IisW3c => Box::new(w3c::W3cParser::iis()),

@@ -9,20 +9,12 @@ use super::{FileCtx, FormatParser, Parsed, Prescan, Rec, State, YearHint, name, 
 use crate::frame::{Framing, RecordIter, Records};
 use crate::timefmt::{MonthRun, YearRun, civil, digits, hms, iso_datetime, month_abbr};
 use compact_str::CompactString;
-use mirt_core::{Event, Value};
+use mirt_core::Event;
 use nom::IResult;
 use nom::bytes::complete::take_while1;
 
-/// Syslog, and auth.log when `auth` (the same lines; only the channel differs).
-pub(crate) struct SyslogParser {
-    auth: bool,
-}
-
-impl SyslogParser {
-    pub(crate) fn new(auth: bool) -> Self {
-        SyslogParser { auth }
-    }
-}
+/// Syslog, and auth.log (the same lines; only the channel differs).
+pub(crate) struct SyslogParser;
 
 const FACILITIES: [&str; 24] = [
     "kern",
@@ -222,10 +214,6 @@ const CHROMEOS_LEVELS: [&str; 10] = [
 ];
 
 impl SyslogParser {
-    fn channel_variant(&self, base: &'static str) -> &'static str {
-        base
-    }
-
     /// Host, tag and message after the time of a BSD or rsyslog line.
     fn header_and_message(event: &mut Event, rest: &str, chromeos_ok: bool) {
         let rest = rest.trim_start_matches(' ');
@@ -344,91 +332,6 @@ fn level_of_name(n: &str) -> Option<u8> {
     Some(level_of_severity(sev))
 }
 
-/// RFC 5424: `VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP
-/// MSGID SP STRUCTURED-DATA [SP MSG]`, after the `<PRI>`.
-fn parse_5424(text: &str, ev: &mut Event, ctx: &FileCtx) -> Result<(), String> {
-    let bad = || "RFC 5424 header not understood".to_string();
-    let mut rest = text.strip_prefix("1 ").ok_or_else(bad)?;
-    let mut next = || -> Result<&str, String> {
-        let (r, w) = word(rest).map_err(|_| bad())?;
-        rest = r.strip_prefix(' ').unwrap_or(r);
-        Ok(w)
-    };
-    let stamp = next()?;
-    let host = next()?;
-    let app = next()?;
-    let procid = next()?;
-    let msgid = next()?;
-    if stamp != "-" {
-        let (dt, off, _) = iso_datetime(stamp.as_bytes()).ok_or("RFC 5424 time not understood")?;
-        ev.timestamp = ctx.clock.resolve(dt, off);
-    }
-    if host != "-" {
-        ev.computer = Some(CompactString::from(host));
-    }
-    if app != "-" {
-        ev.provider = Some(CompactString::from(app));
-    }
-    if procid != "-" {
-        ev.fields.push(name("pid"), super::int_or_text(procid));
-    }
-    if msgid != "-" {
-        ev.fields.push(name("msgid"), s(msgid));
-    }
-    let msg = structured_data(rest, ev).ok_or("RFC 5424 structured data not understood")?;
-    let msg = msg.strip_prefix(' ').unwrap_or(msg);
-    let msg = msg.strip_prefix('\u{feff}').unwrap_or(msg);
-    ev.message = Some(msg.trim_start().to_string());
-    Ok(())
-}
-
-/// `-` or `[id k="v" ...]...`: params become fields named `id.k`.
-fn structured_data<'a>(i: &'a str, ev: &mut Event) -> Option<&'a str> {
-    if let Some(r) = i.strip_prefix('-') {
-        return Some(r);
-    }
-    let mut rest = i;
-    while let Some(r) = rest.strip_prefix('[') {
-        let (r, id) = take_while1::<_, _, ()>(|c: char| c != ' ' && c != ']')(r).ok()?;
-        let mut r = r;
-        loop {
-            if let Some(after) = r.strip_prefix(']') {
-                r = after;
-                break;
-            }
-            let after = r.strip_prefix(' ')?;
-            let eq = after.find("=\"")?;
-            let key = &after[..eq];
-            let (value, after_value) = sd_value(&after[eq + 2..])?;
-            ev.fields.push(format!("{id}.{key}"), Value::from(value));
-            r = after_value;
-        }
-        rest = r;
-    }
-    Some(rest)
-}
-
-/// A param value up to its closing quote, with `\"`, `\\` and `\]` unescaped.
-fn sd_value(i: &str) -> Option<(String, &str)> {
-    let mut out = String::new();
-    let mut chars = i.char_indices();
-    while let Some((k, c)) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some((_, e @ ('"' | '\\' | ']'))) => out.push(e),
-                Some((_, e)) => {
-                    out.push('\\');
-                    out.push(e);
-                }
-                None => return None,
-            },
-            '"' => return Some((out, &i[k + 1..])),
-            _ => out.push(c),
-        }
-    }
-    None
-}
-
 impl FormatParser for SyslogParser {
     fn framing(&self) -> Framing {
         Framing {
@@ -514,10 +417,10 @@ impl FormatParser for SyslogParser {
         };
         let result = if bb.first().is_some_and(u8::is_ascii_digit) {
             if body.starts_with("1 ") {
-                ev.source.format = Some(self.channel_variant("syslog_rfc5424"));
-                parse_5424(body, &mut ev, ctx)
+                ev.source.format = Some("syslog_rfc5424");
+                super::rfc5424::parse(body, &mut ev, ctx)
             } else {
-                ev.source.format = Some(self.channel_variant("syslog_rfc3339"));
+                ev.source.format = Some("syslog_rfc3339");
                 self.parse_iso(bb, body, &mut ev, ctx)
             }
         } else {
@@ -527,7 +430,6 @@ impl FormatParser for SyslogParser {
             return Parsed::Fail(reason);
         }
         super::auth::extract(&mut ev);
-        let _ = self.auth;
         Parsed::Event(Box::new(ev))
     }
 }
@@ -551,6 +453,7 @@ fn start_year(hint: &YearHint, turns: i32, last_month: Option<u8>) -> i32 {
 mod tests {
     use super::*;
     use crate::timefmt::Clock;
+    use mirt_core::Value;
     use std::sync::Arc;
 
     fn ctx() -> FileCtx {
@@ -573,7 +476,7 @@ mod tests {
             offset: 0,
             line: 0,
         };
-        match SyslogParser::new(false).parse(&mut state, &rec, &ctx()) {
+        match SyslogParser.parse(&mut state, &rec, &ctx()) {
             Parsed::Event(e) => *e,
             Parsed::Fail(r) => panic!("{line}: {r}"),
             Parsed::Skip => panic!("{line}: skipped"),
@@ -682,7 +585,7 @@ mod tests {
             modified: Some("2024-02-10T00:00:00Z".parse().unwrap()),
         };
         // Records from November to January, file written in February 2024.
-        let p = SyslogParser::new(false);
+        let p = SyslogParser;
         let chunks = [
             b"Nov  1 00:00:00 h a: x\nDec  1 00:00:00 h a: x\n".as_slice(),
             b"Jan  5 00:00:00 h a: x\n",
