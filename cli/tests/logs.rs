@@ -87,6 +87,9 @@ fn csv_and_table_output() {
             .starts_with("2026-03-02T10:00:01Z,,,apache_combined,,"),
         "{text}"
     );
+    let out = run(&["logs", &f, "--format", "json", "-q"]);
+    let array: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(array.len(), 2);
     let out = run(&["logs", &f, "--format", "table", "-q"]);
     assert!(stdout(&out).starts_with("TIMESTAMP"), "{}", stdout(&out));
     assert_eq!(stdout(&out).lines().count(), 3);

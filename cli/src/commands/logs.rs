@@ -129,12 +129,14 @@ fn parse_zone(s: &str) -> Result<jiff::tz::TimeZone, String> {
     LogReader::parse_time_zone(s).map_err(|e| e.to_string())
 }
 
-/// What a worker hands back for one item (the rare kinds boxed, so that
-/// the common one stays small).
-enum Out {
-    Rendered(Vec<u8>),
-    Problem(Box<Problem>),
-    FileDone(Box<FileSummary>),
+/// What a worker hands back: the rendered events of a run of a chunk's
+/// records in one buffer (one allocation, one write), or the problems and
+/// summaries between them.
+#[derive(Default)]
+struct Batch {
+    rendered: Vec<u8>,
+    problems: Vec<Problem>,
+    files: Vec<FileSummary>,
 }
 
 pub fn exec(args: Args, threads: Option<usize>) -> Outcome {
@@ -161,40 +163,41 @@ pub fn exec(args: Args, threads: Option<usize>) -> Outcome {
     let format = args.format;
     let count_only = args.count;
     let mut failure: Option<anyhow::Error> = None;
-    reader.run(
+    reader.run_batched(
         &found.files,
-        move |item| match item {
-            Item::Event(event) if count_only => {
-                drop(event);
-                Out::Rendered(Vec::new())
-            }
+        move |item, batch: &mut Batch| match item {
+            Item::Event(_) if count_only => {}
             Item::Event(event) => {
-                let mut buf = Vec::with_capacity(1024);
-                output::render(format, &LogRow(&event), &mut buf);
-                Out::Rendered(buf)
+                if batch.rendered.capacity() == 0 {
+                    batch.rendered.reserve(1 << 20);
+                }
+                output::render(format, &LogRow(&event), &mut batch.rendered);
             }
-            Item::Problem(p) => Out::Problem(Box::new(p)),
-            Item::FileDone(s) => Out::FileDone(Box::new(s)),
+            Item::Problem(p) => batch.problems.push(p),
+            Item::FileDone(s) => batch.files.push(s),
         },
-        |out| {
+        |batch| {
             if failure.is_some() {
                 return;
             }
-            let step = match out {
-                Out::Rendered(bytes) => match writer.as_mut() {
-                    Some(w) => w.write_rendered(&bytes).map_err(Into::into),
-                    None => Ok(()),
-                },
-                Out::Problem(p) => bar.suspend(|| report(&args, &p, &mut problems)),
-                Out::FileDone(s) => {
+            let step = (|| -> anyhow::Result<()> {
+                if let Some(w) = writer.as_mut()
+                    && !batch.rendered.is_empty()
+                {
+                    write_batch(w, format, &batch.rendered)?;
+                }
+                for p in &batch.problems {
+                    bar.suspend(|| report(&args, p, &mut problems))?;
+                }
+                for s in &batch.files {
                     bar.inc(1);
                     if !args.quiet {
-                        bar.suspend(|| print_file(&s));
+                        bar.suspend(|| print_file(s));
                     }
-                    totals.add(&s);
-                    Ok(())
+                    totals.add(s);
                 }
-            };
+                Ok(())
+            })();
             if let Err(e) = step {
                 failure = Some(e);
             }
@@ -216,6 +219,19 @@ pub fn exec(args: Args, threads: Option<usize>) -> Outcome {
     } else {
         exit::OK
     })
+}
+
+/// Writes rendered records. A JSON array needs each record on its own (for
+/// the commas); rendered JSON never holds a raw newline, so the records are
+/// the lines. The other formats are written in one piece.
+fn write_batch(w: &mut RecordWriter, format: Format, rendered: &[u8]) -> std::io::Result<()> {
+    if format != Format::Json {
+        return w.write_rendered(rendered);
+    }
+    for record in rendered.split_inclusive(|&b| b == b'\n') {
+        w.write_rendered(record)?;
+    }
+    Ok(())
 }
 
 fn build_reader(args: &Args, threads: Option<usize>) -> anyhow::Result<LogReader> {

@@ -56,7 +56,7 @@ const QUOTE: usize = 160;
 
 /// Parses one chunk and maps its events: decodes each record, runs the
 /// format's parser, applies the filters, and samples problems.
-pub(crate) fn parse_chunk<T, M: Fn(Item) -> T>(job: ChunkJob, map: &M) -> ChunkOut<T> {
+pub(crate) fn parse_chunk<B: Default, M: Fn(Item, &mut B)>(job: ChunkJob, map: &M) -> ChunkOut<B> {
     let ctx = &*job.ctx;
     // A path of the chunk's own: events share it without every worker
     // counting references on one shared counter.
@@ -71,10 +71,9 @@ pub(crate) fn parse_chunk<T, M: Fn(Item) -> T>(job: ChunkJob, map: &M) -> ChunkO
         ctx,
         map,
         out: ChunkOut::default(),
+        batch: None,
         kept_problems: 0,
     };
-    // About one event per 200 bytes in typical logs.
-    out.out.slots.reserve(data.len() / 200 + 1);
     let mut records = RecordIter::new(data, ctx.framing.records);
     for raw in records.by_ref() {
         let (mut text, damage) = decode(raw.bytes, has_nul, ctx.max_record);
@@ -114,17 +113,26 @@ pub(crate) fn parse_chunk<T, M: Fn(Item) -> T>(job: ChunkJob, map: &M) -> ChunkO
         out.out.counts.records += 1;
         out.handle(parsed, &rec);
     }
+    out.close_batch();
     out.out
 }
 
-struct Work<'a, T, M> {
+struct Work<'a, B, M> {
     ctx: &'a JobCtx,
     map: &'a M,
-    out: ChunkOut<T>,
+    out: ChunkOut<B>,
+    /// The events since the last problem.
+    batch: Option<B>,
     kept_problems: usize,
 }
 
-impl<T, M: Fn(Item) -> T> Work<'_, T, M> {
+impl<B: Default, M: Fn(Item, &mut B)> Work<'_, B, M> {
+    fn close_batch(&mut self) {
+        if let Some(batch) = self.batch.take() {
+            self.out.slots.push(Slot::Out(batch));
+        }
+    }
+
     fn handle(&mut self, parsed: Parsed, rec: &Rec<'_>) {
         let ctx = self.ctx;
         match parsed {
@@ -136,9 +144,8 @@ impl<T, M: Fn(Item) -> T> Work<'_, T, M> {
                 });
                 if grep_ok && ctx.filter.matches(&event) {
                     self.out.counts.emitted += 1;
-                    self.out
-                        .slots
-                        .push(Slot::Out((self.map)(Item::Event(event))));
+                    let batch = self.batch.get_or_insert_with(B::default);
+                    (self.map)(Item::Event(event), batch);
                 }
             }
             Parsed::Skip => self.out.counts.skipped += 1,
@@ -163,6 +170,7 @@ impl<T, M: Fn(Item) -> T> Work<'_, T, M> {
         let mut p = Problem::file(kind, &*self.ctx.file.path, reason).at(rec.offset);
         p.line = Some(rec.line);
         self.kept_problems += 1;
+        self.close_batch();
         self.out.slots.push(Slot::Problem(Box::new(p)));
     }
 }

@@ -33,22 +33,22 @@ impl Counts {
     }
 }
 
-/// A mapped event, or a problem (mapped later, in order, so that only the
-/// first ones of a file are listed).
-pub(crate) enum Slot<T> {
-    Out(T),
+/// A batch of mapped events, or a problem (mapped later, in order, so that
+/// only the first ones of a file are listed).
+pub(crate) enum Slot<B> {
+    Out(B),
     Problem(Box<Problem>),
 }
 
 /// What a worker makes of a chunk.
-pub(crate) struct ChunkOut<T> {
-    pub slots: Vec<Slot<T>>,
+pub(crate) struct ChunkOut<B> {
+    pub slots: Vec<Slot<B>>,
     /// Problems beyond the chunk's own cap, counted but not kept.
     pub problems_dropped: u64,
     pub counts: Counts,
 }
 
-impl<T> Default for ChunkOut<T> {
+impl<B> Default for ChunkOut<B> {
     fn default() -> Self {
         ChunkOut {
             slots: Vec::new(),
@@ -58,8 +58,8 @@ impl<T> Default for ChunkOut<T> {
     }
 }
 
-enum Pending<T> {
-    Parsed(ChunkOut<T>),
+enum Pending<B> {
+    Parsed(ChunkOut<B>),
     FileEnd(Box<FileSummary>),
     Problems(Vec<Problem>),
 }
@@ -72,24 +72,24 @@ struct FileRun {
     problems_omitted: u64,
 }
 
-pub(crate) struct Pipeline<T, M> {
+pub(crate) struct Pipeline<B, M> {
     map: Arc<M>,
     inline: bool,
     max_in_flight: usize,
     max_problems: u64,
-    tx: mpsc::Sender<(u64, ChunkOut<T>)>,
-    rx: mpsc::Receiver<(u64, ChunkOut<T>)>,
+    tx: mpsc::Sender<(u64, ChunkOut<B>)>,
+    rx: mpsc::Receiver<(u64, ChunkOut<B>)>,
     next_seq: u64,
-    pending: BTreeMap<u64, Pending<T>>,
+    pending: BTreeMap<u64, Pending<B>>,
     next_out: u64,
     in_flight: usize,
     run: FileRun,
 }
 
-impl<T, M> Pipeline<T, M>
+impl<B, M> Pipeline<B, M>
 where
-    T: Send + 'static,
-    M: Fn(Item) -> T + Send + Sync + 'static,
+    B: Default + Send + 'static,
+    M: Fn(Item, &mut B) + Send + Sync + 'static,
 {
     pub(crate) fn new(map: M, threads: usize, max_problems: usize) -> Self {
         let (tx, rx) = mpsc::channel();
@@ -123,14 +123,14 @@ where
     }
 
     /// Queues file-level problems (unreadable file, damaged stream).
-    pub(crate) fn problems(&mut self, problems: Vec<Problem>, sink: &mut impl FnMut(T)) {
+    pub(crate) fn problems(&mut self, problems: Vec<Problem>, sink: &mut impl FnMut(B)) {
         let seq = self.take_seq();
         self.pending.insert(seq, Pending::Problems(problems));
         self.advance(sink);
     }
 
     /// Queues the end of a file; its counts are filled in from its chunks.
-    pub(crate) fn file_end(&mut self, summary: FileSummary, sink: &mut impl FnMut(T)) {
+    pub(crate) fn file_end(&mut self, summary: FileSummary, sink: &mut impl FnMut(B)) {
         let seq = self.take_seq();
         self.pending
             .insert(seq, Pending::FileEnd(Box::new(summary)));
@@ -140,9 +140,9 @@ where
     /// Runs `work` (parse and map one chunk) on the pool, or here when inline.
     pub(crate) fn chunk(
         &mut self,
-        work: impl FnOnce() -> ChunkOut<T> + Send + 'static,
+        work: impl FnOnce() -> ChunkOut<B> + Send + 'static,
         path: Arc<Path>,
-        sink: &mut impl FnMut(T),
+        sink: &mut impl FnMut(B),
     ) {
         let seq = self.take_seq();
         if self.inline {
@@ -162,7 +162,7 @@ where
         self.advance(sink);
     }
 
-    fn wait(&mut self, sink: &mut impl FnMut(T)) {
+    fn wait(&mut self, sink: &mut impl FnMut(B)) {
         if let Ok((seq, out)) = self.rx.recv() {
             self.in_flight -= 1;
             self.pending.insert(seq, Pending::Parsed(out));
@@ -171,7 +171,7 @@ where
     }
 
     /// Hands every unit whose turn it is to the sink.
-    fn advance(&mut self, sink: &mut impl FnMut(T)) {
+    fn advance(&mut self, sink: &mut impl FnMut(B)) {
         while let Some(unit) = self.pending.remove(&self.next_out) {
             self.next_out += 1;
             match unit {
@@ -180,10 +180,10 @@ where
                     self.run.problems_omitted += out.problems_dropped;
                     for slot in out.slots {
                         match slot {
-                            Slot::Out(t) => sink(t),
+                            Slot::Out(batch) => sink(batch),
                             Slot::Problem(p) if self.run.problems_listed < self.max_problems => {
                                 self.run.problems_listed += 1;
-                                sink((self.map)(Item::Problem(*p)));
+                                sink(self.one(Item::Problem(*p)));
                             }
                             Slot::Problem(_) => self.run.problems_omitted += 1,
                         }
@@ -192,14 +192,21 @@ where
                 Pending::FileEnd(summary) => self.end_file(*summary, sink),
                 Pending::Problems(problems) => {
                     for p in problems {
-                        sink((self.map)(Item::Problem(p)));
+                        sink(self.one(Item::Problem(p)));
                     }
                 }
             }
         }
     }
 
-    fn end_file(&mut self, mut summary: FileSummary, sink: &mut impl FnMut(T)) {
+    /// A batch of one item.
+    fn one(&self, item: Item) -> B {
+        let mut batch = B::default();
+        (self.map)(item, &mut batch);
+        batch
+    }
+
+    fn end_file(&mut self, mut summary: FileSummary, sink: &mut impl FnMut(B)) {
         let run = std::mem::take(&mut self.run);
         summary.add_counts(&run.counts);
         summary.problems_listed = run.problems_listed;
@@ -209,12 +216,12 @@ where
                 run.problems_omitted, run.problems_listed
             );
             let p = Problem::file(ProblemKind::DamagedRecord, &summary.path, reason);
-            sink((self.map)(Item::Problem(p)));
+            sink(self.one(Item::Problem(p)));
         }
-        sink((self.map)(Item::FileDone(summary)));
+        sink(self.one(Item::FileDone(summary)));
     }
 
-    pub(crate) fn finish(&mut self, sink: &mut impl FnMut(T)) {
+    pub(crate) fn finish(&mut self, sink: &mut impl FnMut(B)) {
         while self.next_out < self.next_seq {
             self.wait(sink);
         }
@@ -223,7 +230,7 @@ where
 
 /// Runs a chunk's work, turning a panic into a problem of the chunk rather
 /// than losing the run.
-fn guarded<T>(work: impl FnOnce() -> ChunkOut<T>, path: &Path) -> ChunkOut<T> {
+fn guarded<B>(work: impl FnOnce() -> ChunkOut<B>, path: &Path) -> ChunkOut<B> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|panic| {
         let text = panic
             .downcast_ref::<&str>()

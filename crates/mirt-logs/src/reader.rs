@@ -163,6 +163,23 @@ impl LogReader {
         M: Fn(Item) -> T + Send + Sync + 'static,
         S: FnMut(T),
     {
+        self.run_batched(
+            files,
+            move |item, batch: &mut Vec<T>| batch.push(map(item)),
+            |batch| batch.into_iter().for_each(&mut sink),
+        );
+    }
+
+    /// Like [`LogReader::run`], but `map` adds each item's result to a batch
+    /// (one per run of events of a chunk, one per problem or summary), and
+    /// `sink` receives whole batches, in order. For output that is cheaper
+    /// to build in bulk, such as rendered lines appended to one buffer.
+    pub fn run_batched<B, M, S>(&self, files: &[PathBuf], map: M, mut sink: S)
+    where
+        B: Default + Send + 'static,
+        M: Fn(Item, &mut B) + Send + Sync + 'static,
+        S: FnMut(B),
+    {
         let threads = match self.threads {
             0 => rayon::current_num_threads(),
             n => n,
@@ -174,11 +191,11 @@ impl LogReader {
         pipeline.finish(&mut sink);
     }
 
-    fn read_file<T, M, S>(&self, path: &Path, pipeline: &mut Pipeline<T, M>, sink: &mut S)
+    fn read_file<B, M, S>(&self, path: &Path, pipeline: &mut Pipeline<B, M>, sink: &mut S)
     where
-        T: Send + 'static,
-        M: Fn(Item) -> T + Send + Sync + 'static,
-        S: FnMut(T),
+        B: Default + Send + 'static,
+        M: Fn(Item, &mut B) + Send + Sync + 'static,
+        S: FnMut(B),
     {
         let shared: Arc<Path> = Arc::from(path);
         let mut summary = FileSummary {
@@ -228,7 +245,12 @@ impl LogReader {
             0 => rayon::current_num_threads(),
             n => n,
         };
-        let mut pipeline = Pipeline::new(|item| item, threads, self.max_problems);
+        let mut pipeline = Pipeline::new(
+            |item, batch: &mut Vec<Item>| batch.push(item),
+            threads,
+            self.max_problems,
+        );
+        let mut sink = |batch: Vec<Item>| batch.into_iter().for_each(&mut sink);
         let summary = FileSummary {
             path: path.to_path_buf(),
             ..Default::default()
@@ -257,18 +279,18 @@ impl LogReader {
 
     /// A whole file in memory (mapped or owned): sniff, split, pre-pass,
     /// then one job per chunk.
-    fn read_whole<T, M, S>(
+    fn read_whole<B, M, S>(
         &self,
         shared: &Arc<Path>,
         data: Whole,
         mut summary: FileSummary,
         hint: &YearHint,
-        pipeline: &mut Pipeline<T, M>,
+        pipeline: &mut Pipeline<B, M>,
         sink: &mut S,
     ) where
-        T: Send + 'static,
-        M: Fn(Item) -> T + Send + Sync + 'static,
-        S: FnMut(T),
+        B: Default + Send + 'static,
+        M: Fn(Item, &mut B) + Send + Sync + 'static,
+        S: FnMut(B),
     {
         let bytes = data.bytes();
         let head = &bytes[..bytes.len().min(HEAD)];
@@ -361,18 +383,18 @@ impl LogReader {
     }
 
     /// The format to read a file as, or `None` (reported) when it is not text.
-    pub(crate) fn decide<T, M, S>(
+    pub(crate) fn decide<B, M, S>(
         &self,
         path: &Path,
         head: &[u8],
         summary: &mut FileSummary,
-        pipeline: &mut Pipeline<T, M>,
+        pipeline: &mut Pipeline<B, M>,
         sink: &mut S,
     ) -> Option<LogFormat>
     where
-        T: Send + 'static,
-        M: Fn(Item) -> T + Send + Sync + 'static,
-        S: FnMut(T),
+        B: Default + Send + 'static,
+        M: Fn(Item, &mut B) + Send + Sync + 'static,
+        S: FnMut(B),
     {
         if let Some(f) = self.format {
             summary.format = Some(f);
@@ -410,17 +432,17 @@ impl LogReader {
         }
     }
 
-    pub(crate) fn unreadable<T, M, S>(
+    pub(crate) fn unreadable<B, M, S>(
         &self,
         mut summary: FileSummary,
         kind: ProblemKind,
         reason: String,
-        pipeline: &mut Pipeline<T, M>,
+        pipeline: &mut Pipeline<B, M>,
         sink: &mut S,
     ) where
-        T: Send + 'static,
-        M: Fn(Item) -> T + Send + Sync + 'static,
-        S: FnMut(T),
+        B: Default + Send + 'static,
+        M: Fn(Item, &mut B) + Send + Sync + 'static,
+        S: FnMut(B),
     {
         summary.unreadable = true;
         summary.format = None;

@@ -18,18 +18,18 @@ impl LogReader {
     /// Plain files without mapping, and compressed files: read as a stream,
     /// cut into chunks at record boundaries. Formats with a pre-pass read
     /// the stream twice (decompressing twice) to keep memory bounded.
-    pub(crate) fn read_stream<T, M, S>(
+    pub(crate) fn read_stream<B, M, S>(
         &self,
         path: &Path,
         shared: &Arc<Path>,
         mut summary: FileSummary,
         hint: &YearHint,
-        pipeline: &mut Pipeline<T, M>,
+        pipeline: &mut Pipeline<B, M>,
         sink: &mut S,
     ) where
-        T: Send + 'static,
-        M: Fn(Item) -> T + Send + Sync + 'static,
-        S: FnMut(T),
+        B: Default + Send + 'static,
+        M: Fn(Item, &mut B) + Send + Sync + 'static,
+        S: FnMut(B),
     {
         let compression = summary.compression;
         let mut head = vec![0u8; HEAD];
@@ -71,7 +71,7 @@ impl LogReader {
         let mut offset = 0u64;
         let mut lines = 0u64;
         let mut queued: Option<(Vec<u8>, u64, usize, u64)> = None;
-        let submit = |pipeline: &mut Pipeline<T, M>,
+        let submit = |pipeline: &mut Pipeline<B, M>,
                       sink: &mut S,
                       (chunk, offset, i, line_base): (Vec<u8>, u64, usize, u64),
                       last: bool| {
