@@ -128,10 +128,28 @@ impl Object<'_> {
 
     fn uint(&mut self, key: &str, value: Option<u64>) {
         if let Some(v) = value {
-            let text = itoa::Buffer::new().format(v).to_owned();
+            let mut text = itoa::Buffer::new();
+            let text = text.format(v);
             self.key(key).extend_from_slice(text.as_bytes());
         }
     }
+}
+
+/// Appends where an event was read from, the same bytes as its `Serialize`.
+fn write_source(out: &mut Vec<u8>, s: &crate::Source) {
+    let kind = match s.kind {
+        crate::SourceKind::Evtx => "evtx",
+        crate::SourceKind::TextLog => "text_log",
+    };
+    let mut o = Object { out, first: true };
+    o.out.push(b'{');
+    o.str("kind", Some(kind));
+    o.str("path", Some(&s.path.to_string_lossy()));
+    o.uint("offset", Some(s.offset));
+    o.uint("chunk", s.chunk);
+    o.uint("line", s.line);
+    o.str("format", s.format);
+    out.push(b'}');
 }
 
 /// Appends an event as one JSON object, the same bytes as its `Serialize`.
@@ -139,8 +157,16 @@ pub fn write_event(out: &mut Vec<u8>, e: &Event) {
     out.push(b'{');
     let mut o = Object { out, first: true };
     if let Some(ts) = &e.timestamp {
-        let text = crate::time::Rfc3339(*ts).to_string();
-        write_str(o.key("timestamp"), &text);
+        // Formatted on the stack: no allocation per event.
+        let mut buf = [0u8; 64];
+        let mut cursor = std::io::Cursor::new(&mut buf[..]);
+        let _ =
+            std::io::Write::write_fmt(&mut cursor, format_args!("{}", crate::time::Rfc3339(*ts)));
+        let n = cursor.position() as usize;
+        write_str(
+            o.key("timestamp"),
+            std::str::from_utf8(&buf[..n]).unwrap_or_default(),
+        );
     }
     o.str("computer", e.computer.as_deref());
     o.str("channel", e.channel.as_deref());
@@ -154,9 +180,7 @@ pub fn write_event(out: &mut Vec<u8>, e: &Event) {
     if !e.system.is_empty() {
         write_fields(o.key("system"), &e.system);
     }
-    let source = o.key("source");
-    // The source is small and rare in kind: serde is fine here.
-    let _ = serde_json::to_writer(&mut *source, &e.source);
+    write_source(o.key("source"), &e.source);
     if let Some(raw) = &e.raw {
         let _ = serde_json::to_writer(&mut *o.key("raw"), raw);
     }
@@ -212,6 +236,18 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             serde_json::to_string(&e).unwrap()
+        );
+        // A text log line, with the parts of the source EVTX does not set.
+        let mut source = Source::new(SourceKind::TextLog, "/var/log/\"auth\".log", 77);
+        source.line = Some(3);
+        source.format = Some("syslog");
+        let mut line = Event::new(source);
+        line.message = Some("Accepted password".into());
+        let mut out = Vec::new();
+        write_event(&mut out, &line);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            serde_json::to_string(&line).unwrap()
         );
     }
 
