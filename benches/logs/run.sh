@@ -52,20 +52,26 @@ hyperfine --style basic --runs "$runs" --warmup 1 --export-json "$tmp/csv.json" 
   -n "mirt logs (csv, jsonl)" "$mirt logs $csv -q -o /dev/null" >&2
 
 python3 - "$tmp/apache.json" "$tmp/csv.json" "$log_bytes" "$log_lines" "$csv_bytes" "$csv_lines" "$cores" <<'PY'
-import json, sys
+import json, statistics, sys
 apache, csvj = (json.load(open(p))["results"] for p in sys.argv[1:3])
 log_bytes, log_lines, csv_bytes, csv_lines, cores = map(int, sys.argv[3:8])
-med = lambda rs, name: next(r["median"] for r in rs if r["command"] == name)
-wc = med(apache, "wc -l")
+
+def get(rs, name):
+    r = next(r for r in rs if r["command"] == name)
+    cpu = statistics.median(u + s for u, s in zip(r["user"], r["system"]))
+    return r["median"], cpu
+
+wc, _ = get(apache, "wc -l")
 print(f"\nApache combined log, {log_bytes / 2**20:.0f} MiB, {log_lines} lines, {cores} cores (medians)")
-print(f"{'command':28} {'seconds':>8} {'MB/s':>8} {'MB/s/core':>10} {'lines/s':>12} {'vs wc -l':>9}")
+print("wall: elapsed time with all cores; CPU: user+system time, so MB/s per CPU-second is the per-core figure")
+print(f"{'command':26} {'wall s':>7} {'MB/s':>7} {'lines/s':>11} {'vs wc -l':>9} {'CPU s':>7} {'MB/s/core':>10}")
 for name in ["wc -l", "mirt logs --count", "mirt logs (jsonl)"]:
-    t = med(apache, name)
-    print(f"{name:28} {t:8.3f} {log_bytes / t / 1e6:8.0f} {log_bytes / t / 1e6 / cores:10.0f} {log_lines / t:12.0f} {wc / t:9.2f}x")
-pl = med(csvj, "polars read_csv")
+    t, cpu = get(apache, name)
+    print(f"{name:26} {t:7.3f} {log_bytes / t / 1e6:7.0f} {log_lines / t:11.0f} {wc / t:8.3f}x {cpu:7.3f} {log_bytes / cpu / 1e6:10.0f}")
+pl, pl_cpu = get(csvj, "polars read_csv")
 print(f"\nCSV log, {csv_bytes / 2**20:.0f} MiB, {csv_lines} lines (medians)")
-print(f"{'command':28} {'seconds':>8} {'MB/s':>8} {'vs polars':>10}")
+print(f"{'command':26} {'wall s':>7} {'MB/s':>7} {'vs polars':>10} {'CPU s':>7} {'CPU vs polars':>14}")
 for name in ["polars read_csv", "mirt logs --count (csv)", "mirt logs (csv, jsonl)"]:
-    t = med(csvj, name)
-    print(f"{name:28} {t:8.3f} {csv_bytes / t / 1e6:8.0f} {pl / t:9.2f}x")
+    t, cpu = get(csvj, name)
+    print(f"{name:26} {t:7.3f} {csv_bytes / t / 1e6:7.0f} {pl / t:9.2f}x {cpu:7.3f} {pl_cpu / cpu:13.2f}x")
 PY
