@@ -52,24 +52,25 @@ hyperfine --style basic --runs "$runs" --warmup 1 --export-json "$tmp/csv.json" 
   -n "mirt logs (csv, jsonl)" "$mirt logs $csv -q -o /dev/null" >&2
 
 python3 - "$tmp/apache.json" "$tmp/csv.json" "$log_bytes" "$log_lines" "$csv_bytes" "$csv_lines" "$cores" <<'PY'
-import json, statistics, sys
+import json, sys
 apache, csvj = (json.load(open(p))["results"] for p in sys.argv[1:3])
 log_bytes, log_lines, csv_bytes, csv_lines, cores = map(int, sys.argv[3:8])
 
 def get(rs, name):
     r = next(r for r in rs if r["command"] == name)
-    cpu = statistics.median(u + s for u, s in zip(r["user"], r["system"]))
+    # hyperfine exports the mean user and system times of the runs.
+    cpu = r["user"] + r["system"]
     return r["median"], cpu
 
 wc, _ = get(apache, "wc -l")
-print(f"\nApache combined log, {log_bytes / 2**20:.0f} MiB, {log_lines} lines, {cores} cores (medians)")
-print("wall: elapsed time with all cores; CPU: user+system time, so MB/s per CPU-second is the per-core figure")
+print(f"\nApache combined log, {log_bytes / 2**20:.0f} MiB, {log_lines} lines, {cores} cores (median wall, mean CPU)")
+print("wall: elapsed time with all cores; CPU: user+system time; MB/s/core = bytes per CPU-second")
 print(f"{'command':26} {'wall s':>7} {'MB/s':>7} {'lines/s':>11} {'vs wc -l':>9} {'CPU s':>7} {'MB/s/core':>10}")
 for name in ["wc -l", "mirt logs --count", "mirt logs (jsonl)"]:
     t, cpu = get(apache, name)
     print(f"{name:26} {t:7.3f} {log_bytes / t / 1e6:7.0f} {log_lines / t:11.0f} {wc / t:8.3f}x {cpu:7.3f} {log_bytes / cpu / 1e6:10.0f}")
 pl, pl_cpu = get(csvj, "polars read_csv")
-print(f"\nCSV log, {csv_bytes / 2**20:.0f} MiB, {csv_lines} lines (medians)")
+print(f"\nCSV log, {csv_bytes / 2**20:.0f} MiB, {csv_lines} lines (median wall, mean CPU)")
 print(f"{'command':26} {'wall s':>7} {'MB/s':>7} {'vs polars':>10} {'CPU s':>7} {'CPU vs polars':>14}")
 for name in ["polars read_csv", "mirt logs --count (csv)", "mirt logs (csv, jsonl)"]:
     t, cpu = get(csvj, name)

@@ -283,8 +283,9 @@ fn print_file(s: &FileSummary) {
         .compression
         .map(|c| format!(", {}", c.name()))
         .unwrap_or_default();
+    let encoding = s.encoding.map(|e| format!(", {e}")).unwrap_or_default();
     let mut line = format!(
-        "{path}: {format} ({how}{compression}), {} lines, {} events",
+        "{path}: {format} ({how}{compression}{encoding}), {} lines, {} events",
         s.lines, s.events
     );
     if s.emitted != s.events {

@@ -182,6 +182,144 @@ pub(crate) fn stream(
     })
 }
 
+/// A text stream: decompressed if need be, and UTF-16 (told by its byte
+/// order mark) converted to UTF-8. Returns the reader and the encoding it
+/// converted from, if any.
+pub(crate) fn text_stream(
+    path: &Path,
+    compression: Option<Compression>,
+) -> Result<(Box<dyn Read + Send>, Option<&'static str>)> {
+    let mut reader = BufReader::with_capacity(1 << 16, stream(path, compression)?);
+    let start = io::BufRead::fill_buf(&mut reader).map_err(io_err(path))?;
+    let big_endian = match start {
+        [0xff, 0xfe, ..] => false,
+        [0xfe, 0xff, ..] => true,
+        _ => return Ok((Box::new(reader), None)),
+    };
+    io::BufRead::consume(&mut reader, 2);
+    let name = if big_endian { "utf-16be" } else { "utf-16le" };
+    Ok((Box::new(Utf16Reader::new(reader, big_endian)), Some(name)))
+}
+
+/// Whether `head` starts with a UTF-16 byte order mark.
+pub(crate) fn is_utf16(head: &[u8]) -> bool {
+    head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff])
+}
+
+/// A UTF-16 buffer (with its byte order mark) as UTF-8.
+pub(crate) fn utf16_to_utf8(data: &[u8]) -> Vec<u8> {
+    let big_endian = data.starts_with(&[0xfe, 0xff]);
+    let mut out = Vec::with_capacity(data.len());
+    let _ = Utf16Reader::new(&data[2..], big_endian).read_to_end(&mut out);
+    out
+}
+
+/// UTF-16 to UTF-8, as a stream. Unpaired surrogates and a dangling last
+/// byte become U+FFFD (and so are flagged as replaced characters later).
+struct Utf16Reader<R> {
+    inner: R,
+    big_endian: bool,
+    raw: Vec<u8>,
+    /// An odd byte left from the previous read.
+    carry: Option<u8>,
+    /// A high surrogate waiting for its low half.
+    high: Option<u16>,
+    out: Vec<u8>,
+    pos: usize,
+    done: bool,
+}
+
+impl<R: Read> Utf16Reader<R> {
+    fn new(inner: R, big_endian: bool) -> Self {
+        Utf16Reader {
+            inner,
+            big_endian,
+            raw: vec![0; 1 << 16],
+            carry: None,
+            high: None,
+            out: Vec::with_capacity(1 << 17),
+            pos: 0,
+            done: false,
+        }
+    }
+
+    fn push(&mut self, c: char) {
+        let mut buf = [0u8; 4];
+        self.out
+            .extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+    }
+
+    fn unit(&mut self, u: u16) {
+        match (self.high.take(), u) {
+            (Some(h), 0xdc00..=0xdfff) => {
+                let c = 0x10000 + ((u32::from(h) - 0xd800) << 10) + (u32::from(u) - 0xdc00);
+                self.push(char::from_u32(c).unwrap_or('\u{fffd}'));
+            }
+            (high, _) => {
+                if high.is_some() {
+                    self.push('\u{fffd}');
+                }
+                match u {
+                    0xd800..=0xdbff => self.high = Some(u),
+                    0xdc00..=0xdfff => self.push('\u{fffd}'),
+                    _ => self.push(char::from_u32(u32::from(u)).unwrap_or('\u{fffd}')),
+                }
+            }
+        }
+    }
+
+    fn refill(&mut self) -> io::Result<()> {
+        self.out.clear();
+        self.pos = 0;
+        let mut n = 0;
+        if let Some(b) = self.carry.take() {
+            self.raw[0] = b;
+            n = 1;
+        }
+        let got = self.inner.read(&mut self.raw[n..])?;
+        if got == 0 {
+            self.done = true;
+            if self.high.take().is_some() {
+                self.push('\u{fffd}');
+            }
+            if n == 1 {
+                self.push('\u{fffd}');
+            }
+            return Ok(());
+        }
+        n += got;
+        if n % 2 == 1 {
+            self.carry = Some(self.raw[n - 1]);
+            n -= 1;
+        }
+        for i in (0..n).step_by(2) {
+            let pair = [self.raw[i], self.raw[i + 1]];
+            let u = if self.big_endian {
+                u16::from_be_bytes(pair)
+            } else {
+                u16::from_le_bytes(pair)
+            };
+            self.unit(u);
+        }
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for Utf16Reader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos >= self.out.len() {
+            if self.done {
+                return Ok(0);
+            }
+            self.refill()?;
+        }
+        let n = buf.len().min(self.out.len() - self.pos);
+        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
 /// xz through `lzma-rs`, which writes into a `Write`: it runs on a thread of
 /// its own and hands blocks over a bounded channel, so memory stays bounded.
 struct XzReader {
@@ -262,6 +400,43 @@ impl Read for XzReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf16_becomes_utf8() {
+        let text = "Zeitüberschreitung 😀\r\nzwei\n";
+        for big in [false, true] {
+            let mut raw: Vec<u8> = Vec::new();
+            for u in text.encode_utf16() {
+                raw.extend_from_slice(&if big {
+                    u.to_be_bytes()
+                } else {
+                    u.to_le_bytes()
+                });
+            }
+            // A lone high surrogate and a dangling byte at the end.
+            raw.extend_from_slice(&if big {
+                0xd800u16.to_be_bytes()
+            } else {
+                0xd800u16.to_le_bytes()
+            });
+            raw.push(b'x');
+            // Read through a reader that hands out odd-sized pieces.
+            struct Odd(Vec<u8>, usize);
+            impl Read for Odd {
+                fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                    let n = buf.len().min(3).min(self.0.len() - self.1);
+                    buf[..n].copy_from_slice(&self.0[self.1..self.1 + n]);
+                    self.1 += n;
+                    Ok(n)
+                }
+            }
+            let mut out = String::new();
+            Utf16Reader::new(Odd(raw, 0), big)
+                .read_to_string(&mut out)
+                .unwrap();
+            assert_eq!(out, format!("{text}\u{fffd}\u{fffd}"));
+        }
+    }
 
     #[test]
     fn magic_bytes() {

@@ -227,6 +227,9 @@ impl LogReader {
                 summary.format = self.format;
                 pipeline.file_end(summary, sink);
             }
+            Input::Mapped(map) if input::is_utf16(map.bytes()) => {
+                self.read_stream(path, &shared, summary, &hint, pipeline, sink)
+            }
             Input::Mapped(map) => {
                 let data = Whole::Mapped(map);
                 self.read_whole(&shared, data, summary, &hint, pipeline, sink);
@@ -260,8 +263,20 @@ impl LogReader {
             modified: None,
         };
         let shared: Arc<Path> = Arc::from(path);
+        let mut summary = summary;
+        let converted;
+        let data = if input::is_utf16(data) {
+            converted = input::utf16_to_utf8(data);
+            summary.encoding = Some(if data[0] == 0xff {
+                "utf-16le"
+            } else {
+                "utf-16be"
+            });
+            &converted[..]
+        } else {
+            data
+        };
         if data.is_empty() {
-            let mut summary = summary;
             summary.format = self.format;
             pipeline.file_end(summary, &mut sink);
         } else {

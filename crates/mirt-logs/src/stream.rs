@@ -1,6 +1,7 @@
-//! Reading a log as a stream: plain files when mapping is off, and
-//! compressed files, decompressed on the fly and cut into chunks at record
-//! boundaries.
+//! Reading a log as a stream: plain files when mapping is off, compressed
+//! files (decompressed on the fly) and UTF-16 files (converted to UTF-8),
+//! cut into chunks at record boundaries. Offsets then count bytes of the
+//! decompressed, converted text.
 
 use crate::chunk::{ChunkData, ChunkJob, count_lines, parse_chunk};
 use crate::error::{Error, Result};
@@ -33,7 +34,8 @@ impl LogReader {
     {
         let compression = summary.compression;
         let mut head = vec![0u8; HEAD];
-        let n = match input::stream(path, compression).and_then(|mut r| {
+        let n = match input::text_stream(path, compression).and_then(|(mut r, encoding)| {
+            summary.encoding = encoding;
             input::fill(&mut *r, &mut head).map_err(|e| stream_error(path, compression, 0, e))
         }) {
             Ok(n) => n,
@@ -133,7 +135,7 @@ impl LogReader {
         framing: Framing,
         f: &mut dyn FnMut(Vec<u8>),
     ) -> Result<()> {
-        let mut reader = input::stream(path, compression)?;
+        let (mut reader, _) = input::text_stream(path, compression)?;
         let mut carry: Vec<u8> = Vec::new();
         let mut total = 0u64;
         let target = if framing.whole_file {

@@ -30,6 +30,9 @@ pub struct FileSummary {
     pub detected: bool,
     /// How it was compressed.
     pub compression: Option<Compression>,
+    /// The encoding it was converted from (`utf-16le`, `utf-16be`); `None`
+    /// for UTF-8.
+    pub encoding: Option<&'static str>,
     /// Bytes of text read (after decompression).
     pub bytes: u64,
     /// Lines read.

@@ -149,8 +149,28 @@ fn empty_binary_and_utf16_files() {
     let read = read_bytes(&LogReader::new(), "binary", &elf);
     assert!(read.summary().unreadable);
     assert_eq!(read.problems[0].kind, ProblemKind::NotThisFormat);
-    let read = read_bytes(&LogReader::new(), "utf16.log", b"\xff\xfea\0b\0\n\0");
-    assert_eq!(read.problems[0].kind, ProblemKind::Unsupported);
+    // UTF-16 (as PowerShell 5 writes with `>`) is converted to UTF-8.
+    let text =
+        "Jan  1 00:00:00 host sshd[1]: Failed password for root from 1.2.3.4 port 22 ssh2\r\n";
+    let utf16: Vec<u8> = [0xff, 0xfe]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let read = read_bytes(&LogReader::new(), "utf16.log", &utf16);
+    assert_eq!(read.summary().encoding, Some("utf-16le"));
+    assert_eq!(read.summary().format, Some(LogFormat::Syslog));
+    assert_eq!(
+        read.events[0].fields.get("src_ip").unwrap().to_text(),
+        "1.2.3.4"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("utf16.log");
+    std::fs::write(&file, &utf16).unwrap();
+    let read = common::read(&file);
+    assert_eq!(
+        (read.summary().encoding, read.summary().events),
+        (Some("utf-16le"), 1)
+    );
 }
 
 /// A syslog file with continuation lines, year turns and W3C-like oddities,
