@@ -1,7 +1,7 @@
 //! `mirt evtx` as a user runs it: formats, filters, problems, exit codes.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 fn mirt() -> Command {
@@ -11,15 +11,7 @@ fn mirt() -> Command {
 }
 
 fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("MIRT_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipped: corpus not found at {}", dir.display());
-        None
-    }
+    mirt_testkit::corpus::dir()
 }
 
 fn run(args: &[&std::ffi::OsStr]) -> Output {
@@ -138,12 +130,13 @@ fn csv_json_and_table_formats() {
     ]);
     let lines = stdout_lines(&csv);
     assert!(
-        lines[0].starts_with("timestamp,computer,channel,event_id"),
+        lines[0].starts_with("timestamp,computer,channel,event_id,record_id"),
         "{}",
         lines[0]
     );
     let mut reader = csv_rows(&csv.stdout);
-    assert_eq!(reader.len(), 194 + 1);
+    // 194 records in two whole chunks, 89 before the cut in the third.
+    assert_eq!(reader.len(), 283 + 1);
     assert!(reader.iter().all(|r| r.len() == reader[0].len()));
     reader.clear();
 
@@ -154,7 +147,7 @@ fn csv_json_and_table_formats() {
         "json".as_ref(),
     ]);
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
-    assert_eq!(v.as_array().unwrap().len(), 194);
+    assert_eq!(v.as_array().unwrap().len(), 283);
 
     let table = run(&[
         "evtx".as_ref(),
@@ -164,7 +157,7 @@ fn csv_json_and_table_formats() {
     ]);
     let lines = stdout_lines(&table);
     assert!(lines[0].starts_with("TIMESTAMP"));
-    assert_eq!(lines.len(), 195);
+    assert_eq!(lines.len(), 284);
 }
 
 /// A minimal CSV row splitter (quotes, doubled quotes, commas in quotes).
@@ -218,7 +211,11 @@ fn damaged_input_is_reported_and_the_rest_is_read() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(logged.len(), 4, "3 bad records/chunks and the .evt file");
+    assert_eq!(
+        logged.len(),
+        9,
+        "3 bad records/chunks, 3 chunk CRC32 mismatches, 2 runs of zeroed chunks, and the .evt file"
+    );
     assert!(logged.iter().any(|p| p["kind"] == "unsupported"));
     assert!(
         logged

@@ -7,6 +7,7 @@ use crate::{Event, Fields, Value};
 
 /// Appends `s` as a JSON string (quoted and escaped) to `out`.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.reserve(s.len() + 2);
     out.push(b'"');
     let bytes = s.as_bytes();
     // Most strings need no escaping: check 16 bytes at a time (the compiler
@@ -164,27 +165,22 @@ impl Object<'_> {
 
     fn uint(&mut self, key: &str, value: Option<u64>) {
         if let Some(v) = value {
-            let mut text = itoa::Buffer::new();
-            let text = text.format(v);
+            let mut buf = itoa::Buffer::new();
+            let text = buf.format(v);
             self.key(key).extend_from_slice(text.as_bytes());
         }
     }
 }
 
-/// Appends where an event was read from, the same bytes as its `Serialize`.
-fn write_source(out: &mut Vec<u8>, s: &crate::Source) {
-    let kind = match s.kind {
-        crate::SourceKind::Evtx => "evtx",
-        crate::SourceKind::TextLog => "text_log",
-    };
-    let mut o = Object { out, first: true };
-    o.out.push(b'{');
-    o.str("kind", Some(kind));
-    o.str("path", Some(&s.path.to_string_lossy()));
-    o.uint("offset", Some(s.offset));
-    o.uint("chunk", s.chunk);
-    o.uint("line", s.line);
-    o.str("format", s.format);
+fn write_source(out: &mut Vec<u8>, source: &crate::Source) {
+    out.extend_from_slice(b"{\"kind\":");
+    let _ = serde_json::to_writer(&mut *out, &source.kind);
+    let mut o = Object { out, first: false };
+    write_str(o.key("path"), &source.path.to_string_lossy());
+    o.uint("offset", Some(source.offset));
+    o.uint("chunk", source.chunk);
+    o.uint("line", source.line);
+    o.str("format", source.format);
     out.push(b'}');
 }
 

@@ -7,6 +7,7 @@
 //! records' offsets, which it does not report, come from a walk over the
 //! chunk's record headers.
 
+use crate::integrity::{self, Crc};
 use crate::normalize::normalize_record;
 use evtx::err::EvtxError;
 use evtx::{EvtxChunkData, EvtxParser, ParserSettings, RenderedChunkItem};
@@ -28,6 +29,8 @@ pub struct ChunkJob<'a> {
     pub header: &'a [u8],
     pub keep_raw: bool,
     pub filter: &'a EventFilter,
+    /// Which of the chunk's CRC32s must match.
+    pub crc: Crc,
 }
 
 /// Counts carried with each chunk's output, summed into the file's summary.
@@ -66,6 +69,9 @@ impl ChunkJob<'_> {
         };
         let number = data.number.unwrap_or(0);
         let chunk_start = FILE_HEADER_SIZE + number * CHUNK_SIZE;
+        for p in integrity::checksum_problems(self.path, &data, number, self.crc) {
+            problem(p, &mut emit);
+        }
         let records = RecordIndex::new(&data.data);
         let mut parser = match self.single_chunk_parser(&data.data) {
             Ok(parser) => parser,

@@ -22,6 +22,7 @@
 mod chunk;
 mod discover;
 mod error;
+mod integrity;
 mod json;
 mod normalize;
 mod reader;

@@ -88,8 +88,13 @@ fn system(s: &mut Scanner<'_>, e: &mut Event) -> Result<()> {
                     .map(CompactString::from);
             }
             // Correlation (ActivityID), Execution (ProcessID, ThreadID), and
-            // the scalars Version, Task, Opcode, Keywords.
-            other => flatten(s, &mut e.system, other)?,
+            // the scalars Version, Task, Opcode, Keywords. An empty element
+            // (`<Correlation/>`) says nothing.
+            other => {
+                if !s.null()? {
+                    flatten(s, &mut e.system, other)?;
+                }
+            }
         }
         Ok(())
     })

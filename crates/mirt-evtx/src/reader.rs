@@ -2,11 +2,13 @@
 //! pool while the calling thread reads the next chunks and hands results to
 //! the sink in file and record order.
 
-use crate::chunk::{ChunkJob, Counts, Output, error_chain};
+use crate::chunk::{CHUNK_SIZE, ChunkJob, Counts, FILE_HEADER_SIZE, Output, error_chain};
+use crate::integrity::{self, Crc};
 use crate::sniff::{FileKind, sniff};
-use evtx::{EvtxChunkData, EvtxParser, ParserSettings};
+use evtx::err::EvtxError;
+use evtx::{EvtxChunkData, EvtxParser, HeaderFlags, ParserSettings};
 use mirt_core::{Event, EventFilter, Problem, ProblemKind};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -135,13 +137,51 @@ impl EvtxReader {
                     header,
                     problem,
                 }) => {
-                    if let Some(problem) = problem {
+                    let mut report = |problem| {
                         summary.problems += 1;
-                        pipeline.push_ready(vec![(ctx.map)(Item::Problem(problem))], &mut sink);
+                        vec![(ctx.map)(Item::Problem(problem))]
+                    };
+                    if let Some(problem) = problem {
+                        pipeline.push_ready(report(problem), &mut sink);
                     }
+                    let parsed = parser.header();
+                    let in_use = u64::from(parsed.chunk_count);
+                    // A log copied while Windows was writing to it (dirty)
+                    // has a chunk whose records CRC32 is not updated yet.
+                    let open_chunk = parsed
+                        .flags
+                        .contains(HeaderFlags::DIRTY)
+                        .then_some(parsed.last_chunk_number);
                     let file = Arc::new((Arc::clone(&path), header));
+                    let mut seen = BTreeSet::new();
                     for chunk in parser.chunks() {
-                        pipeline.push_chunk(Arc::clone(&file), chunk, &mut sink);
+                        let number = chunk_number(&chunk);
+                        seen.extend(number);
+                        let crc = if number.is_some() && number == open_chunk {
+                            Crc::HeaderOnly
+                        } else {
+                            Crc::Check
+                        };
+                        pipeline.push_chunk(Arc::clone(&file), chunk, crc, &mut sink);
+                    }
+                    let len = std::fs::metadata(&*path).map_or(0, |m| m.len());
+                    let whole = len.saturating_sub(FILE_HEADER_SIZE) / CHUNK_SIZE;
+                    for problem in integrity::zeroed_chunks(&path, in_use, whole, &seen) {
+                        pipeline.push_ready(report(problem), &mut sink);
+                    }
+                    match integrity::trailing_chunk(&path, len) {
+                        Ok(None) => {}
+                        Ok(Some((problem, partial))) => {
+                            pipeline.push_ready(report(problem), &mut sink);
+                            if let Some(data) = partial {
+                                pipeline.push_chunk(file, Ok(data), Crc::Skip, &mut sink);
+                            }
+                        }
+                        Err(e) => {
+                            let problem =
+                                Problem::file(ProblemKind::Unreadable, &*path, e.to_string());
+                            pipeline.push_ready(report(problem), &mut sink);
+                        }
                     }
                 }
             }
@@ -222,11 +262,12 @@ where
         &mut self,
         file: FileRef,
         chunk: evtx::err::Result<EvtxChunkData>,
+        crc: Crc,
         sink: &mut impl FnMut(T),
     ) {
         let seq = self.take_seq();
         if self.inline {
-            let out = run_chunk(&self.ctx, &file, chunk);
+            let out = run_chunk_guarded(&self.ctx, &file, chunk, crc);
             self.reorder.insert(seq, Unit::Output(out.0, out.1));
             self.drain_ready(sink);
             return;
@@ -238,21 +279,8 @@ where
         let ctx = Arc::clone(&self.ctx);
         let tx = self.tx.clone();
         rayon::spawn(move || {
-            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run_chunk(&ctx, &file, chunk)
-            }))
-            .map_err(|panic| {
-                // Report the panic as a problem of this chunk rather than
-                // losing the run.
-                let reason = panic_message(&panic);
-                let problem = Problem::file(ProblemKind::DamagedBlock, &*file.0, reason);
-                let counts = Counts {
-                    problems: 1,
-                    ..Default::default()
-                };
-                (vec![(ctx.map)(Item::Problem(problem))], counts)
-            });
-            let _ = tx.send((seq, out.unwrap_or_else(|e| e)));
+            let out = run_chunk_guarded(&ctx, &file, chunk, crc);
+            let _ = tx.send((seq, out));
         });
         self.drain_ready(sink);
     }
@@ -375,11 +403,33 @@ fn open(path: &Path) -> Result<Opened, Problem> {
     })
 }
 
+/// [`run_chunk`], with a panic in the parser reported as a problem of this
+/// chunk rather than ending the run.
+fn run_chunk_guarded<T, M: Fn(Item) -> T>(
+    ctx: &Context<M>,
+    file: &FileRef,
+    chunk: evtx::err::Result<EvtxChunkData>,
+    crc: Crc,
+) -> ChunkOutput<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run_chunk(ctx, file, chunk, crc)
+    }))
+    .unwrap_or_else(|panic| {
+        let problem = Problem::file(ProblemKind::DamagedBlock, &*file.0, panic_message(&panic));
+        let counts = Counts {
+            problems: 1,
+            ..Default::default()
+        };
+        (vec![(ctx.map)(Item::Problem(problem))], counts)
+    })
+}
+
 /// Parses one chunk and maps its records; runs on a worker thread.
 fn run_chunk<T, M: Fn(Item) -> T>(
     ctx: &Context<M>,
     file: &FileRef,
     chunk: evtx::err::Result<EvtxChunkData>,
+    crc: Crc,
 ) -> (Vec<T>, Counts) {
     let job = ChunkJob {
         settings: &ctx.settings,
@@ -387,6 +437,7 @@ fn run_chunk<T, M: Fn(Item) -> T>(
         header: &file.1,
         keep_raw: ctx.keep_raw,
         filter: &ctx.filter,
+        crc,
     };
     let mut out = Vec::with_capacity(256);
     let counts = job.run(chunk, |o| {
@@ -396,4 +447,13 @@ fn run_chunk<T, M: Fn(Item) -> T>(
         }))
     });
     (out, counts)
+}
+
+/// The number of the chunk the parser read or failed to read.
+fn chunk_number(chunk: &evtx::err::Result<EvtxChunkData>) -> Option<u64> {
+    match chunk {
+        Ok(data) => data.number,
+        Err(EvtxError::FailedToParseChunk { chunk_id, .. }) => Some(*chunk_id),
+        Err(_) => None,
+    }
 }
