@@ -150,7 +150,7 @@ pub(crate) fn count_byte(b: &[u8], needle: u8) -> usize {
 /// start at a record boundary.
 pub(crate) fn split(data: &[u8], framing: Framing, target: usize) -> Vec<Range<usize>> {
     if framing.whole_file || data.len() <= target {
-        return vec![0..data.len()];
+        return std::iter::once(0..data.len()).collect();
     }
     let mut cuts = vec![0usize];
     let mut candidate = target;
@@ -211,7 +211,7 @@ fn fix_csv_cuts(data: &[u8], cuts: Vec<usize>) -> Vec<usize> {
         if cut <= *fixed.last().unwrap_or(&0) {
             continue;
         }
-        let moved = if before % 2 == 0 {
+        let moved = if before.is_multiple_of(2) {
             Some(cut)
         } else {
             next_even_line_end(data, cut)
@@ -280,7 +280,7 @@ pub(crate) fn last_boundary(buf: &[u8], records: Records) -> Option<usize> {
             for nl in memchr_iter(b'\n', buf) {
                 quotes += count_quotes(&buf[pos..nl]);
                 pos = nl + 1;
-                if quotes % 2 == 0 {
+                if quotes.is_multiple_of(2) {
                     last = Some(pos);
                 }
             }

@@ -100,11 +100,8 @@ pub(crate) fn digits(b: &[u8], n: usize) -> Option<u32> {
 pub(crate) fn fraction(b: &[u8]) -> (u32, usize) {
     let n = b.iter().take_while(|c| c.is_ascii_digit()).count();
     let mut nanos = 0u32;
-    for i in 0..9 {
-        nanos *= 10;
-        if i < n {
-            nanos += u32::from(b[i] - b'0');
-        }
+    for (i, &c) in b[..n.min(9)].iter().enumerate() {
+        nanos += u32::from(c - b'0') * 10u32.pow(8 - i as u32);
     }
     (nanos, n)
 }

@@ -214,7 +214,7 @@ fn chunking_mmap_stream_and_gzip_agree() {
     };
     let mut whole = LogReader::new();
     whole.year(Some(2020)).threads(1);
-    let reference = common::read_with(&whole, &[plain.clone()]);
+    let reference = common::read_with(&whole, std::slice::from_ref(&plain));
     assert_eq!(reference.summary().events, 600);
     assert_eq!(
         reference.events[0].timestamp.unwrap().to_string(),
@@ -228,7 +228,7 @@ fn chunking_mmap_stream_and_gzip_agree() {
         let mut r = LogReader::new();
         r.year(Some(2020)).chunk_size(chunk).mmap(mmap);
         for path in [&plain, &gz] {
-            let got = common::read_with(&r, &[path.clone()]);
+            let got = common::read_with(&r, std::slice::from_ref(path));
             assert_eq!(
                 key(&got),
                 key(&reference),

@@ -30,11 +30,11 @@ pub(crate) fn extract(event: &mut Event) {
     let mut out = Vec::new();
     let mut msg = message.trim();
     // "message repeated 5 times: [ Failed password for root from ...]"
-    if let Some(rest) = msg.strip_prefix("message repeated ") {
-        if let Some((n, inner)) = rest.split_once(" times: [") {
-            out.push(("repeated", int_or_text(n)));
-            msg = inner.trim().trim_end_matches(']').trim();
-        }
+    if let Some(rest) = msg.strip_prefix("message repeated ")
+        && let Some((n, inner)) = rest.split_once(" times: [")
+    {
+        out.push(("repeated", int_or_text(n)));
+        msg = inner.trim().trim_end_matches(']').trim();
     }
     if let Some(pam) = msg.strip_prefix("pam_unix(") {
         pam_unix(pam, &mut out);
@@ -146,11 +146,10 @@ fn sshd(msg: &str, out: &mut Out) {
             .strip_prefix("authenticating user ")
             .or_else(|| rest.strip_prefix("invalid user "))
             .or_else(|| rest.strip_prefix("user "))
-            .map(|r| {
+            .inspect(|r| {
                 if let Some((user, _)) = r.split_once(' ') {
                     out.push(("user", s(user)));
                 }
-                r
             })
             .unwrap_or(rest);
         from_ip_port(rest, out);
