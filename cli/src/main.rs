@@ -42,6 +42,10 @@ struct Cli {
 enum Command {
     Evtx(commands::evtx::Args),
     Logs(commands::logs::Args),
+    Bundle(commands::bundle::Args),
+    Keys(commands::keys::Args),
+    Custody(commands::custody::Args),
+    Hunt(commands::hunt::Args),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +70,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Evtx(args) => commands::evtx::exec(args, cli.threads),
         Command::Logs(args) => commands::logs::exec(args, cli.threads),
+        Command::Bundle(args) => commands::bundle::exec(args),
+        Command::Keys(args) => commands::keys::exec(args),
+        Command::Custody(args) => commands::custody::exec(args),
+        Command::Hunt(args) => commands::hunt::exec(args, cli.threads),
     };
     exit::finish(result)
 }

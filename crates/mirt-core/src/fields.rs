@@ -83,6 +83,12 @@ impl Fields {
             .map(|(_, v)| v)
     }
 
+    /// The name and value of the `i`-th field (in source order), for
+    /// callers that resolve a name once and read it by position after.
+    pub fn get_index(&self, i: usize) -> Option<(&str, &Value)> {
+        self.items.get(i).map(|(k, v)| (k.as_str(), v))
+    }
+
     /// Iterates over the fields in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
         self.items.iter().map(|(k, v)| (k.as_str(), v))
@@ -132,6 +138,8 @@ mod tests {
         assert_eq!(f.get("Data"), Some(&Value::from("a")));
         assert_eq!(f.get("Data_2"), Some(&Value::from("b")));
         assert_eq!(f.get("Data_3"), Some(&Value::from("c")));
+        assert_eq!(f.get_index(1), Some(("Data_2", &Value::from("b"))));
+        assert_eq!(f.get_index(3), None);
         assert_eq!(f.len(), 3);
     }
 

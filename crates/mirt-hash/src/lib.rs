@@ -23,6 +23,9 @@ use sha2::Digest as _;
 use std::fmt::Write as _;
 use std::io::Read;
 
+mod threaded;
+pub use threaded::{BLOCK_SIZE, Block, ThreadedHasher};
+
 /// Which optional algorithms to compute besides BLAKE3 and SHA-256.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Algorithms {
