@@ -125,7 +125,7 @@ fn parse_format(s: &str) -> Result<LogFormat, String> {
     s.parse().map_err(|e: mirt_logs::Error| e.to_string())
 }
 
-fn parse_zone(s: &str) -> Result<jiff::tz::TimeZone, String> {
+pub(crate) fn parse_zone(s: &str) -> Result<jiff::tz::TimeZone, String> {
     LogReader::parse_time_zone(s).map_err(|e| e.to_string())
 }
 
