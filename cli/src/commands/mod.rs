@@ -4,6 +4,6 @@ pub mod bundle;
 mod bundle_read;
 pub mod custody;
 pub mod evtx;
-pub mod logs;
 pub mod hunt;
 pub mod keys;
+pub mod logs;
