@@ -17,9 +17,9 @@ use std::path::PathBuf;
 /// parallel; .gz, .bz2, .xz and .zst files are decompressed on the fly.
 /// Every event carries its UTC time, the file, byte offset and line number.
 /// Lines that cannot be parsed, and lines with invalid UTF-8, NUL bytes or
-/// over the length limit, are counted per file and the first ones listed on
-/// stderr (and all of them, with --errors, in a file); the rest of the file
-/// is still read.
+/// over the length limit, are counted per file and the first ones (see
+/// --max-problems) listed with their line numbers on stderr and in the
+/// --errors file; the rest of the file is still read.
 #[derive(clap::Args)]
 #[command(after_long_help = AFTER_HELP)]
 pub struct Args {
@@ -35,7 +35,7 @@ pub struct Args {
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
 
-    /// Also write every problem (unparsed lines, unreadable files) as JSON Lines to FILE.
+    /// Also write the problems listed (unparsed lines, unreadable files) as JSON Lines to FILE.
     #[arg(long, value_name = "FILE")]
     errors: Option<PathBuf>,
 
