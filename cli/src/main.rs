@@ -41,6 +41,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Evtx(commands::evtx::Args),
+    Logs(commands::logs::Args),
     Bundle(commands::bundle::Args),
     Keys(commands::keys::Args),
     Custody(commands::custody::Args),
@@ -68,6 +69,7 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Evtx(args) => commands::evtx::exec(args, cli.threads),
+        Command::Logs(args) => commands::logs::exec(args, cli.threads),
         Command::Bundle(args) => commands::bundle::exec(args),
         Command::Keys(args) => commands::keys::exec(args),
         Command::Custody(args) => commands::custody::exec(args),

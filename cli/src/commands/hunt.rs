@@ -4,6 +4,7 @@
 //! and correlations on the calling thread (`Hunter::accept`), so another
 //! input kind only needs to feed its events through the same two steps.
 
+mod inputs;
 mod record;
 mod rules;
 mod summary;
@@ -22,10 +23,12 @@ use summary::{Summary, Tally};
 
 pub use rules::StatusArg;
 
-/// Hunt event logs with Sigma rules.
+/// Hunt event logs and text logs with Sigma rules.
 ///
 /// Runs Sigma rules (the specification 2.1: all modifiers, correlations,
-/// filters) over Windows event logs. By default the rules shipped with mirt
+/// filters) over Windows event logs, and over text logs read as `mirt logs`
+/// reads them (log sources webserver, linux auth/sshd/sudo/syslog,
+/// firewall). By default the rules shipped with mirt
 /// are used (ransomware triage: log clearing, suspicious services,
 /// shadow-copy deletion, encoded PowerShell, lateral movement, brute force,
 /// new admins, scheduled tasks, Defender tampering). `--rules` ADDS rule
@@ -46,11 +49,13 @@ Examples:
   mirt hunt evidence/ --rules sigma/rules/windows --no-builtin -o detections.jsonl
   mirt hunt evidence/ --rules my-rules/ --rules mf_tuning.yml --summary summary.json
   mirt hunt --rules sigma/rules/windows --list-skipped --format table
+  mirt hunt collected/var/log collected/inetpub/logs --min-level medium
 
-Log sources are mapped to channels and event ids by rules/mappings/windows.yml
-(embedded); --mapping FILE adds or overrides entries.")]
+Log sources are mapped to channels and event ids by rules/mappings/windows.yml,
+and to text logs by linux.yml, webserver.yml and firewall.yml (embedded);
+--mapping FILE adds or overrides entries.")]
 pub struct Args {
-    /// EVTX files, or folders to search for *.evtx recursively.
+    /// Event logs (.evtx) and text logs, or folders to search recursively.
     #[arg(value_name = "PATH", required_unless_present_any = ["list_skipped", "list_rules"])]
     paths: Vec<PathBuf>,
 
@@ -103,6 +108,16 @@ pub struct Args {
     #[arg(long)]
     list_rules: bool,
 
+    /// Text logs: year of the first line of logs that write no year (BSD
+    /// syslog); default: worked back from each file's modification time.
+    #[arg(long, value_name = "YEAR")]
+    year: Option<i32>,
+
+    /// Text logs: time zone of times written without an offset (an IANA
+    /// name, UTC, or +01:00). Default UTC.
+    #[arg(long, value_name = "ZONE", value_parser = super::logs::parse_zone)]
+    tz: Option<jiff::tz::TimeZone>,
+
     /// Do not print the summary and problems on stderr.
     #[arg(long, short = 'q')]
     quiet: bool,
@@ -118,6 +133,8 @@ pub enum Out {
     },
     Problem(Problem),
     FileDone(FileSummary),
+    /// A text log is done.
+    LogDone(Box<mirt_logs::FileSummary>),
 }
 
 pub fn exec(args: Args, threads: Option<usize>) -> Outcome {
@@ -125,40 +142,59 @@ pub fn exec(args: Args, threads: Option<usize>) -> Outcome {
     if args.list_skipped || args.list_rules {
         return rules::list(&args, &set);
     }
-    let found = mirt_evtx::find_evtx_files(&args.paths);
+    let found = inputs::split(&args.paths);
     let mut hunter = Hunter::new(&args, Arc::clone(&set))?;
     for p in &found.problems {
         hunter.problem(p)?;
-        hunter.tally.unreadable += 1;
+        if p.kind != mirt_core::ProblemKind::Skipped {
+            hunter.tally.unreadable += 1;
+        }
     }
-    if found.files.is_empty() {
-        anyhow::bail!("no event logs found under the given paths");
+    if found.evtx.is_empty() && found.logs.is_empty() {
+        anyhow::bail!("no event logs or text logs found under the given paths");
     }
     let mut reader = EvtxReader::new();
     reader.threads(threads.unwrap_or(0));
-    let bar = crate::progress::bar(found.files.len() as u64, "hunt", false);
+    let bar = crate::progress::bar((found.evtx.len() + found.logs.len()) as u64, "hunt", false);
     let format = args.format;
     let worker_set = Arc::clone(&set);
     let mut failure = None;
+    let mut accept = |out: Out| {
+        let file_done = matches!(out, Out::FileDone(_) | Out::LogDone(_));
+        if failure.is_none()
+            && let Err(e) = bar.suspend(|| hunter.accept(out))
+        {
+            failure = Some(e);
+        }
+        if file_done {
+            bar.inc(1);
+        }
+    };
     reader.run(
-        &found.files,
+        &found.evtx,
         move |item| match item {
             Item::Event(event) => detect(&worker_set, &event, format),
             Item::Problem(p) => Out::Problem(p),
             Item::FileDone(s) => Out::FileDone(s),
         },
-        |out| {
-            let file_done = matches!(out, Out::FileDone(_));
-            if failure.is_none()
-                && let Err(e) = bar.suspend(|| hunter.accept(out))
-            {
-                failure = Some(e);
-            }
-            if file_done {
-                bar.inc(1);
-            }
-        },
+        &mut accept,
     );
+    if !found.logs.is_empty() {
+        let log_set = Arc::clone(&set);
+        let mut logs = mirt_logs::LogReader::new();
+        logs.threads(threads.unwrap_or(0))
+            .year(args.year)
+            .time_zone(args.tz.clone());
+        logs.run(
+            &found.logs,
+            move |item| match item {
+                mirt_logs::Item::Event(event) => detect(&log_set, &event, format),
+                mirt_logs::Item::Problem(p) => Out::Problem(p),
+                mirt_logs::Item::FileDone(s) => Out::LogDone(Box::new(s)),
+            },
+            &mut accept,
+        );
+    }
     bar.finish_and_clear();
     if let Some(e) = failure {
         return Err(e);
@@ -244,6 +280,13 @@ impl<'a> Hunter<'a> {
             Out::Problem(p) => {
                 self.tally.problems += 1;
                 self.problem(&p)?;
+            }
+            Out::LogDone(s) => {
+                if s.unreadable {
+                    self.tally.unreadable += 1;
+                } else {
+                    self.tally.files += 1;
+                }
             }
             Out::FileDone(s) => {
                 if s.unreadable {

@@ -6,3 +6,4 @@ pub mod custody;
 pub mod evtx;
 pub mod hunt;
 pub mod keys;
+pub mod logs;

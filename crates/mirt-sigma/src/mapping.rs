@@ -59,10 +59,24 @@ pub struct Mapping {
 }
 
 /// The mapping files shipped with mirt (`rules/mappings/`).
-pub const BUILTIN: &[(&str, &str)] = &[(
-    "rules/mappings/windows.yml",
-    include_str!("../../../rules/mappings/windows.yml"),
-)];
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "rules/mappings/windows.yml",
+        include_str!("../../../rules/mappings/windows.yml"),
+    ),
+    (
+        "rules/mappings/linux.yml",
+        include_str!("../../../rules/mappings/linux.yml"),
+    ),
+    (
+        "rules/mappings/webserver.yml",
+        include_str!("../../../rules/mappings/webserver.yml"),
+    ),
+    (
+        "rules/mappings/firewall.yml",
+        include_str!("../../../rules/mappings/firewall.yml"),
+    ),
+];
 
 impl Mapping {
     /// The mappings shipped with mirt.
@@ -235,7 +249,18 @@ mod tests {
     #[test]
     fn builtin_windows_mapping_resolves_the_taxonomy() {
         let m = Mapping::builtin();
-        assert_eq!(m.names(), ["windows"]);
+        assert_eq!(
+            m.names(),
+            [
+                "windows",
+                "linux",
+                "webserver",
+                "apache",
+                "nginx",
+                "iis",
+                "firewall"
+            ]
+        );
         let pc = m
             .resolve(&ls(Some("windows"), Some("process_creation"), None))
             .unwrap();
@@ -254,12 +279,55 @@ mod tests {
             .resolve(&ls(Some("windows"), Some("file_access"), None))
             .unwrap_err();
         assert!(etw.contains("ETW"), "{etw}");
+        let sysmon = m
+            .resolve(&ls(Some("linux"), Some("process_creation"), None))
+            .unwrap_err();
+        assert!(sysmon.contains("Sysmon"), "{sysmon}");
         assert_eq!(
-            m.resolve(&ls(Some("linux"), Some("process_creation"), None))
+            m.resolve(&ls(Some("macos"), Some("process_creation"), None))
                 .unwrap_err(),
             ""
         );
         assert!(m.resolve(&ls(None, None, Some("security"))).is_ok());
+    }
+
+    #[test]
+    fn builtin_text_log_mappings() {
+        let m = Mapping::builtin();
+        let channels = |ls: LogSource| -> Vec<(Option<String>, Option<String>)> {
+            m.resolve(&ls)
+                .unwrap()
+                .iter()
+                .map(|s| (s.channel.clone(), s.provider.clone()))
+                .collect()
+        };
+        let web = channels(ls(None, Some("webserver"), None));
+        assert_eq!(
+            web,
+            [
+                (Some("apache_access".into()), None),
+                (Some("iis_w3c".into()), None)
+            ]
+        );
+        let web = m.resolve(&ls(None, Some("webserver"), None)).unwrap();
+        assert_eq!(web[0].field("c-useragent"), "cs-user-agent");
+        assert_eq!(web[0].field("cs-uri-query"), "cs-uri-query");
+        let sshd = channels(ls(Some("linux"), None, Some("sshd")));
+        assert!(sshd.contains(&(Some("linux_auth".into()), Some("sshd".into()))));
+        assert!(sshd.contains(&(Some("syslog".into()), Some("sshd".into()))));
+        let sudo = channels(ls(Some("linux"), None, Some("sudo")));
+        assert!(sudo.iter().all(|(_, p)| p.as_deref() == Some("sudo")));
+        let linux = channels(ls(Some("linux"), None, None));
+        assert_eq!(linux.len(), 2);
+        let fw = channels(ls(None, Some("firewall"), None));
+        assert_eq!(fw, [(Some("windows_firewall".into()), None)]);
+        let apache = channels(ls(None, None, Some("apache")));
+        assert_eq!(apache, [(Some("apache_error".into()), None)]);
+        assert!(
+            m.resolve(&ls(Some("linux"), None, Some("auditd")))
+                .unwrap_err()
+                .contains("audit.log")
+        );
     }
 
     #[test]

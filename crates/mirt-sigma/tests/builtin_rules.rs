@@ -143,10 +143,12 @@ fn fired(set: &RuleSet, events: &[Event]) -> BTreeMap<String, usize> {
 fn every_shipped_rule_loads_and_has_a_case() {
     let set = builtin();
     assert!(set.skipped().is_empty(), "{:?}", set.skipped());
+    // The rules for text logs (rules/sigma/web, rules/sigma/linux) have
+    // log fixtures of their own, tested in cli/tests/hunt_logs.rs.
     let reporting: Vec<&str> = set
         .rules()
         .iter()
-        .filter(|r| r.report)
+        .filter(|r| r.report && r.path.starts_with("rules/sigma/windows"))
         .map(|r| r.meta.title.as_str())
         .collect();
     let mut covered: Vec<&str> = cases().iter().map(|c| c.title).collect();
