@@ -50,6 +50,5 @@ mod tests {
             .context("writing output");
         assert!(is_broken_pipe(&err));
         assert!(!is_broken_pipe(&anyhow::anyhow!("other")));
-        let _ = USAGE;
     }
 }

@@ -41,11 +41,27 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Evtx(commands::evtx::Args),
+    Logs(commands::logs::Args),
+    Bundle(commands::bundle::Args),
+    Keys(commands::keys::Args),
+    Custody(commands::custody::Args),
+    Hunt(commands::hunt::Args),
     Scan(commands::scan::Args),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // `--help` and `--version` land here too, and are not errors.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
+        }
+    };
     if let Some(n) = cli.threads {
         // Fails only if a pool was built already, which does not happen here.
         let _ = rayon::ThreadPoolBuilder::new()
@@ -54,6 +70,11 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Evtx(args) => commands::evtx::exec(args, cli.threads),
+        Command::Logs(args) => commands::logs::exec(args, cli.threads),
+        Command::Bundle(args) => commands::bundle::exec(args),
+        Command::Keys(args) => commands::keys::exec(args),
+        Command::Custody(args) => commands::custody::exec(args),
+        Command::Hunt(args) => commands::hunt::exec(args, cli.threads),
         Command::Scan(args) => commands::scan::exec(args, cli.threads),
     };
     exit::finish(result)

@@ -194,14 +194,18 @@ impl Tabular for Event {
         "channel",
         "event_id",
         "record_id",
-        "provider",
         "level",
+        "provider",
         "user_sid",
-        "fields",
         "path",
         "offset",
+        "fields",
     ];
-    const WIDTHS: &'static [usize] = &[27, 18, 24, 6, 8, 24, 3, 14, 80, 40, 10];
+    const WIDTHS: &'static [usize] = &[28, 16, 20, 8, 9, 5, 20, 12, 24, 9, 80];
+
+    fn write_json(&self, buf: &mut Vec<u8>) {
+        mirt_core::json::write_event(buf, self);
+    }
 
     fn cells(&self) -> Vec<String> {
         let opt = |v: Option<&str>| v.unwrap_or_default().to_string();
@@ -217,12 +221,12 @@ impl Tabular for Event {
             opt(self.channel.as_deref()),
             self.event_id.map(|v| v.to_string()).unwrap_or_default(),
             self.record_id.map(|v| v.to_string()).unwrap_or_default(),
-            opt(self.provider.as_deref()),
             self.level.map(|v| v.to_string()).unwrap_or_default(),
+            opt(self.provider.as_deref()),
             opt(self.user_sid.as_deref()),
-            fields,
             self.source.path.display().to_string(),
             self.source.offset.to_string(),
+            fields,
         ]
     }
 }

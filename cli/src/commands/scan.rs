@@ -199,7 +199,7 @@ pub fn exec(args: Args, threads: Option<usize>) -> Outcome {
                 let tally = Tally::of(&rec);
                 let mut buf = Vec::new();
                 if !matches_only || rec.is_finding() {
-                    output::render(format, &rec, &mut buf);
+                    output::render(format, &*rec, &mut buf);
                 }
                 Out::Rendered(buf, tally)
             }

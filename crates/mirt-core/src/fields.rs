@@ -7,18 +7,38 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 /// Named values in the order the source had them. A `Vec` rather than a hash
 /// map: events carry a few dozen fields, a linear scan over them is faster
 /// than hashing, and the source order is kept for output.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Fields(Vec<(CompactString, Value)>);
+#[derive(Debug, Clone, Default)]
+pub struct Fields {
+    items: Vec<(CompactString, Value)>,
+    /// One bit per (length, last byte) class of the names present: a clear
+    /// bit proves a name is new without comparing strings, which keeps
+    /// `push` linear for the usual event with unique names.
+    seen: u64,
+}
+
+impl PartialEq for Fields {
+    fn eq(&self, other: &Self) -> bool {
+        self.items == other.items
+    }
+}
+
+fn name_bit(name: &str) -> u64 {
+    let last = name.as_bytes().last().copied().unwrap_or(0) as usize;
+    1u64 << ((name.len().wrapping_mul(31) + last) & 63)
+}
 
 impl Fields {
     /// An empty map.
     pub fn new() -> Self {
-        Fields(Vec::new())
+        Fields::default()
     }
 
     /// An empty map with room for `n` fields.
     pub fn with_capacity(n: usize) -> Self {
-        Fields(Vec::with_capacity(n))
+        Fields {
+            items: Vec::with_capacity(n),
+            seen: 0,
+        }
     }
 
     /// Appends a field. A name that is already present keeps its first value
@@ -26,15 +46,18 @@ impl Fields {
     /// nothing the source held is lost.
     pub fn push(&mut self, name: impl Into<CompactString>, value: Value) {
         let name = name.into();
-        if self.get(&name).is_none() {
-            self.0.push((name, value));
+        let bit = name_bit(&name);
+        if self.seen & bit == 0 || self.get(&name).is_none() {
+            self.seen |= bit;
+            self.items.push((name, value));
             return;
         }
         let mut n = 2;
         loop {
             let candidate = compact_str::format_compact!("{name}_{n}");
             if self.get(&candidate).is_none() {
-                self.0.push((candidate, value));
+                self.seen |= name_bit(&candidate);
+                self.items.push((candidate, value));
                 return;
             }
             n += 1;
@@ -43,7 +66,10 @@ impl Fields {
 
     /// The value of the first field named exactly `name`.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.0
+        if self.seen & name_bit(name) == 0 {
+            return None;
+        }
+        self.items
             .iter()
             .find(|(k, _)| k.as_str() == name)
             .map(|(_, v)| v)
@@ -51,32 +77,38 @@ impl Fields {
 
     /// The value of the first field whose name equals `name` ignoring ASCII case.
     pub fn get_ignore_case(&self, name: &str) -> Option<&Value> {
-        self.0
+        self.items
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v)
     }
 
+    /// The name and value of the `i`-th field (in source order), for
+    /// callers that resolve a name once and read it by position after.
+    pub fn get_index(&self, i: usize) -> Option<(&str, &Value)> {
+        self.items.get(i).map(|(k, v)| (k.as_str(), v))
+    }
+
     /// Iterates over the fields in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v))
+        self.items.iter().map(|(k, v)| (k.as_str(), v))
     }
 
     /// The number of fields.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.items.len()
     }
 
     /// Whether there are no fields.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.items.is_empty()
     }
 }
 
 impl Serialize for Fields {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (k, v) in &self.0 {
+        let mut map = s.serialize_map(Some(self.items.len()))?;
+        for (k, v) in &self.items {
             map.serialize_entry(k.as_str(), v)?;
         }
         map.end()
@@ -106,6 +138,8 @@ mod tests {
         assert_eq!(f.get("Data"), Some(&Value::from("a")));
         assert_eq!(f.get("Data_2"), Some(&Value::from("b")));
         assert_eq!(f.get("Data_3"), Some(&Value::from("c")));
+        assert_eq!(f.get_index(1), Some(("Data_2", &Value::from("b"))));
+        assert_eq!(f.get_index(3), None);
         assert_eq!(f.len(), 3);
     }
 

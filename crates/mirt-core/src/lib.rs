@@ -17,6 +17,7 @@
 mod event;
 mod fields;
 mod filter;
+pub mod json;
 mod problem;
 mod severity;
 pub mod time;

@@ -19,14 +19,17 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod chunk;
 mod discover;
 mod error;
+mod integrity;
+mod json;
 mod normalize;
 mod reader;
 mod sniff;
 
 pub use discover::{Discovered, find_evtx_files};
 pub use error::{Error, Result};
-pub use normalize::normalize_record;
+pub use normalize::{SyntaxError, normalize_record};
 pub use reader::{EvtxReader, FileSummary, Item};
 pub use sniff::{FileKind, sniff};

@@ -2,19 +2,17 @@
 //! pool while the calling thread reads the next chunks and hands results to
 //! the sink in file and record order.
 
-use crate::normalize::normalize_record;
+use crate::chunk::{CHUNK_SIZE, ChunkJob, Counts, FILE_HEADER_SIZE, Output, error_chain};
+use crate::integrity::{self, Crc};
 use crate::sniff::{FileKind, sniff};
 use evtx::err::EvtxError;
-use evtx::{EvtxChunkData, EvtxParser, ParserSettings};
-use mirt_core::{Event, EventFilter, Problem, ProblemKind, Raw, Source, SourceKind};
-use std::collections::BTreeMap;
+use evtx::{EvtxChunkData, EvtxParser, HeaderFlags, ParserSettings};
+use mirt_core::{Event, EventFilter, Problem, ProblemKind};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc;
-
-const FILE_HEADER_SIZE: u64 = 4096;
-const CHUNK_SIZE: u64 = 65536;
-const RECORD_HEADER_SIZE: u64 = 24;
 
 /// What reading produces, in order: each file's events and problems, then
 /// its summary.
@@ -134,13 +132,56 @@ impl EvtxReader {
                     summary.problems = 1;
                     pipeline.push_ready(vec![(ctx.map)(Item::Problem(problem))], &mut sink);
                 }
-                Ok((mut parser, header_problem)) => {
-                    if let Some(problem) = header_problem {
+                Ok(Opened {
+                    mut parser,
+                    header,
+                    problem,
+                }) => {
+                    let mut report = |problem| {
                         summary.problems += 1;
-                        pipeline.push_ready(vec![(ctx.map)(Item::Problem(problem))], &mut sink);
+                        vec![(ctx.map)(Item::Problem(problem))]
+                    };
+                    if let Some(problem) = problem {
+                        pipeline.push_ready(report(problem), &mut sink);
                     }
+                    let parsed = parser.header();
+                    let in_use = u64::from(parsed.chunk_count);
+                    // A log copied while Windows was writing to it (dirty)
+                    // has a chunk whose records CRC32 is not updated yet.
+                    let open_chunk = parsed
+                        .flags
+                        .contains(HeaderFlags::DIRTY)
+                        .then_some(parsed.last_chunk_number);
+                    let file = Arc::new((Arc::clone(&path), header));
+                    let mut seen = BTreeSet::new();
                     for chunk in parser.chunks() {
-                        pipeline.push_chunk(Arc::clone(&path), chunk, &mut sink);
+                        let number = chunk_number(&chunk);
+                        seen.extend(number);
+                        let crc = if number.is_some() && number == open_chunk {
+                            Crc::HeaderOnly
+                        } else {
+                            Crc::Check
+                        };
+                        pipeline.push_chunk(Arc::clone(&file), chunk, crc, &mut sink);
+                    }
+                    let len = std::fs::metadata(&*path).map_or(0, |m| m.len());
+                    let whole = len.saturating_sub(FILE_HEADER_SIZE) / CHUNK_SIZE;
+                    for problem in integrity::zeroed_chunks(&path, in_use, whole, &seen) {
+                        pipeline.push_ready(report(problem), &mut sink);
+                    }
+                    match integrity::trailing_chunk(&path, len) {
+                        Ok(None) => {}
+                        Ok(Some((problem, partial))) => {
+                            pipeline.push_ready(report(problem), &mut sink);
+                            if let Some(data) = partial {
+                                pipeline.push_chunk(file, Ok(data), Crc::Skip, &mut sink);
+                            }
+                        }
+                        Err(e) => {
+                            let problem =
+                                Problem::file(ProblemKind::Unreadable, &*path, e.to_string());
+                            pipeline.push_ready(report(problem), &mut sink);
+                        }
                     }
                 }
             }
@@ -157,13 +198,11 @@ struct Context<M> {
     map: M,
 }
 
-/// Counts carried with each chunk's output, summed into the file's summary.
-#[derive(Default, Clone, Copy)]
-struct Counts {
-    records: u64,
-    emitted: u64,
-    problems: u64,
-}
+/// The file a chunk belongs to, and its header bytes.
+type FileRef = Arc<(Arc<Path>, Vec<u8>)>;
+
+/// What a worker hands back for one chunk.
+type ChunkOutput<T> = (Vec<T>, Counts);
 
 enum Unit<T> {
     Output(Vec<T>, Counts),
@@ -176,8 +215,8 @@ struct Pipeline<T, M> {
     ctx: Arc<Context<M>>,
     inline: bool,
     max_in_flight: usize,
-    tx: mpsc::Sender<(u64, std::thread::Result<(Vec<T>, Counts)>)>,
-    rx: mpsc::Receiver<(u64, std::thread::Result<(Vec<T>, Counts)>)>,
+    tx: mpsc::Sender<(u64, ChunkOutput<T>)>,
+    rx: mpsc::Receiver<(u64, ChunkOutput<T>)>,
     reorder: BTreeMap<u64, Unit<T>>,
     next_seq: u64,
     next_out: u64,
@@ -221,13 +260,14 @@ where
 
     fn push_chunk(
         &mut self,
-        path: Arc<Path>,
+        file: FileRef,
         chunk: evtx::err::Result<EvtxChunkData>,
+        crc: Crc,
         sink: &mut impl FnMut(T),
     ) {
         let seq = self.take_seq();
         if self.inline {
-            let out = run_chunk(&self.ctx, &path, chunk);
+            let out = run_chunk_guarded(&self.ctx, &file, chunk, crc);
             self.reorder.insert(seq, Unit::Output(out.0, out.1));
             self.drain_ready(sink);
             return;
@@ -239,21 +279,8 @@ where
         let ctx = Arc::clone(&self.ctx);
         let tx = self.tx.clone();
         rayon::spawn(move || {
-            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run_chunk(&ctx, &path, chunk)
-            }))
-            .map_err(|panic| {
-                // Report the panic as a problem of this chunk rather than
-                // losing the run.
-                let reason = panic_message(&panic);
-                let problem = Problem::file(ProblemKind::DamagedBlock, &*path, reason);
-                let counts = Counts {
-                    problems: 1,
-                    ..Default::default()
-                };
-                (vec![(ctx.map)(Item::Problem(problem))], counts)
-            });
-            let _ = tx.send((seq, Ok(out.unwrap_or_else(|e| e))));
+            let out = run_chunk_guarded(&ctx, &file, chunk, crc);
+            let _ = tx.send((seq, out));
         });
         self.drain_ready(sink);
     }
@@ -266,12 +293,8 @@ where
 
     /// Blocks until one chunk in flight is done.
     fn wait_one(&mut self, sink: &mut impl FnMut(T)) {
-        if let Ok((seq, result)) = self.rx.recv() {
+        if let Ok((seq, (out, counts))) = self.rx.recv() {
             self.in_flight -= 1;
-            let (out, counts) = match result {
-                Ok(done) => done,
-                Err(panic) => std::panic::resume_unwind(panic),
-            };
             self.reorder.insert(seq, Unit::Output(out, counts));
         }
         self.drain_ready(sink);
@@ -316,9 +339,17 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
     format!("the EVTX parser failed on this chunk ({text}); the rest of the file is still read")
 }
 
-/// Opens a file as EVTX, or says why it cannot be read. A damaged file
-/// header is reported but does not stop the chunks from being read.
-fn open(path: &Path) -> Result<(EvtxParser<std::fs::File>, Option<Problem>), Problem> {
+/// An EVTX file ready to be read.
+struct Opened {
+    parser: EvtxParser<std::fs::File>,
+    /// The file's first 4096 bytes.
+    header: Vec<u8>,
+    /// A damaged file header, reported but not in the way of the chunks.
+    problem: Option<Problem>,
+}
+
+/// Opens a file as EVTX, or says why it cannot be read.
+fn open(path: &Path) -> Result<Opened, Problem> {
     let kind =
         sniff(path).map_err(|e| Problem::file(ProblemKind::Unreadable, path, e.to_string()))?;
     let refuse = |kind, reason: &str| Err(Problem::file(kind, path, reason));
@@ -344,154 +375,85 @@ fn open(path: &Path) -> Result<(EvtxParser<std::fs::File>, Option<Problem>), Pro
             );
         }
     }
-    let file = std::fs::File::open(path)
-        .map_err(|e| Problem::file(ProblemKind::Unreadable, path, e.to_string()))?;
+    let unreadable =
+        |e: std::io::Error| Problem::file(ProblemKind::Unreadable, path, e.to_string());
+    let mut header = vec![0u8; crate::chunk::FILE_HEADER_SIZE as usize];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .map_err(unreadable)?;
+    let file = std::fs::File::open(path).map_err(unreadable)?;
     let parser = EvtxParser::from_read_seek(file)
         .map_err(|e| Problem::file(ProblemKind::NotThisFormat, path, error_chain(&e)))?;
-    let header = parser.header();
-    let header_problem = (!header.validate_checksum()).then(|| {
+    let parsed = parser.header();
+    let header_problem = (!parsed.validate_checksum()).then(|| {
         Problem::file(
             ProblemKind::DamagedBlock,
             path,
             format!(
                 "file header CRC32 invalid (stored {:#010x}, computed {:#010x}); chunks read anyway",
-                header.checksum, header.computed_checksum
+                parsed.checksum, parsed.computed_checksum
             ),
         )
         .at(0)
     });
-    Ok((parser, header_problem))
+    Ok(Opened {
+        parser,
+        header,
+        problem: header_problem,
+    })
+}
+
+/// [`run_chunk`], with a panic in the parser reported as a problem of this
+/// chunk rather than ending the run.
+fn run_chunk_guarded<T, M: Fn(Item) -> T>(
+    ctx: &Context<M>,
+    file: &FileRef,
+    chunk: evtx::err::Result<EvtxChunkData>,
+    crc: Crc,
+) -> ChunkOutput<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run_chunk(ctx, file, chunk, crc)
+    }))
+    .unwrap_or_else(|panic| {
+        let problem = Problem::file(ProblemKind::DamagedBlock, &*file.0, panic_message(&panic));
+        let counts = Counts {
+            problems: 1,
+            ..Default::default()
+        };
+        (vec![(ctx.map)(Item::Problem(problem))], counts)
+    })
 }
 
 /// Parses one chunk and maps its records; runs on a worker thread.
 fn run_chunk<T, M: Fn(Item) -> T>(
     ctx: &Context<M>,
-    path: &Arc<Path>,
+    file: &FileRef,
     chunk: evtx::err::Result<EvtxChunkData>,
+    crc: Crc,
 ) -> (Vec<T>, Counts) {
-    let mut counts = Counts::default();
-    let mut out = Vec::new();
-    let mut problem = |out: &mut Vec<T>, p: Problem| {
-        counts.problems += 1;
-        out.push((ctx.map)(Item::Problem(p)));
+    let job = ChunkJob {
+        settings: &ctx.settings,
+        path: &file.0,
+        header: &file.1,
+        keep_raw: ctx.keep_raw,
+        filter: &ctx.filter,
+        crc,
     };
-    let mut data = match chunk {
-        Ok(data) => data,
-        Err(e) => {
-            problem(&mut out, problem_from_error(path, None, &e));
-            return (out, counts);
-        }
-    };
-    let number = data.number.unwrap_or(0);
-    let chunk_start = FILE_HEADER_SIZE + number * CHUNK_SIZE;
-    let mut chunk = match data.parse(Arc::clone(&ctx.settings)) {
-        Ok(chunk) => chunk,
-        Err(e) => {
-            let mut p =
-                Problem::file(ProblemKind::DamagedBlock, &**path, e.to_string()).at(chunk_start);
-            p.chunk = Some(number);
-            problem(&mut out, p);
-            return (out, counts);
-        }
-    };
-    out.reserve(
-        chunk
-            .header
-            .last_event_record_id
-            .saturating_sub(chunk.header.first_event_record_id)
-            .min(4096) as usize
-            + 1,
-    );
-    for record in chunk.iter() {
-        let record = match record {
-            Ok(record) => record,
-            Err(e) => {
-                problem(&mut out, problem_from_error(path, Some(number), &e));
-                continue;
-            }
-        };
-        let offset = chunk_start + record.binxml_offset.saturating_sub(RECORD_HEADER_SIZE);
-        let record_id = record.event_record_id;
-        let header_time = record.timestamp;
-        let rendered = match record.into_json_bytes() {
-            Ok(rendered) => rendered.data,
-            Err(e) => {
-                let mut p = problem_from_error(path, Some(number), &e).at(offset);
-                p.record_id = Some(record_id);
-                problem(&mut out, p);
-                continue;
-            }
-        };
-        let mut source = Source::shared(SourceKind::Evtx, Arc::clone(path), offset);
-        source.chunk = Some(number);
-        let mut event = Event::new(source);
-        event.record_id = Some(record_id);
-        event.timestamp = Some(header_time);
-        if let Err(e) = normalize_record(&rendered, &mut event) {
-            let mut p = Problem::file(
-                ProblemKind::DamagedRecord,
-                &**path,
-                format!("rendered record not understood: {e}"),
-            )
-            .at(offset);
-            p.chunk = Some(number);
-            p.record_id = Some(record_id);
-            problem(&mut out, p);
-            continue;
-        }
-        counts.records += 1;
-        if !ctx.filter.matches(&event) {
-            continue;
-        }
-        if ctx.keep_raw {
-            if let Ok(text) = String::from_utf8(rendered)
-                && let Ok(raw) = serde_json::value::RawValue::from_string(text)
-            {
-                event.raw = Some(Raw::Json(raw));
-            }
-        }
-        counts.emitted += 1;
-        out.push((ctx.map)(Item::Event(Box::new(event))));
-    }
+    let mut out = Vec::with_capacity(256);
+    let counts = job.run(chunk, |o| {
+        out.push((ctx.map)(match o {
+            Output::Event(e) => Item::Event(e),
+            Output::Problem(p) => Item::Problem(p),
+        }))
+    });
     (out, counts)
 }
 
-/// A problem from an `evtx` error, with the chunk, record and offset it names.
-fn problem_from_error(path: &Path, chunk: Option<u64>, err: &EvtxError) -> Problem {
-    let mut p = Problem::file(ProblemKind::DamagedRecord, path, error_chain(err));
-    p.chunk = chunk;
-    match err {
-        EvtxError::FailedToParseChunk { chunk_id, .. } => {
-            p.kind = ProblemKind::DamagedBlock;
-            p.chunk = Some(*chunk_id);
-            p.offset = Some(FILE_HEADER_SIZE + chunk_id * CHUNK_SIZE);
-        }
-        EvtxError::FailedToParseRecord { record_id, .. } => {
-            p.record_id = Some(*record_id);
-        }
-        EvtxError::FailedToReadRecordAt { chunk, offset, .. } => {
-            if let Some(chunk) = chunk.or(p.chunk) {
-                p.chunk = Some(chunk);
-                p.offset = Some(FILE_HEADER_SIZE + chunk * CHUNK_SIZE + offset);
-            }
-        }
-        _ => {}
+/// The number of the chunk the parser read or failed to read.
+fn chunk_number(chunk: &evtx::err::Result<EvtxChunkData>) -> Option<u64> {
+    match chunk {
+        Ok(data) => data.number,
+        Err(EvtxError::FailedToParseChunk { chunk_id, .. }) => Some(*chunk_id),
+        Err(_) => None,
     }
-    p
-}
-
-/// The error and its causes, joined: the outermost says where, the inner
-/// ones say what.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(e) = source {
-        let next = e.to_string();
-        if !text.contains(&next) {
-            text.push_str(": ");
-            text.push_str(&next);
-        }
-        source = e.source();
-    }
-    text
 }

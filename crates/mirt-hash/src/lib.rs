@@ -19,8 +19,10 @@
 #![deny(unsafe_code)]
 
 mod read;
+mod threaded;
 
 pub use read::{Contents, DEFAULT_MMAP_THRESHOLD, open_evidence, read_contents};
+pub use threaded::{BLOCK_SIZE, Block, ThreadedHasher};
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};

@@ -63,7 +63,7 @@ impl Default for ScanOptions {
 #[derive(Debug)]
 pub enum Output {
     /// A file or zip member.
-    Record(FileRecord),
+    Record(Box<FileRecord>),
     /// Something not read or not analysed.
     Problem(Problem),
     /// A listed file is finished (for progress).
@@ -230,7 +230,7 @@ impl<'r> Engine<'r> {
                     &entry.path,
                     e.to_string(),
                 )));
-                emit(Output::Record(rec));
+                emit(Output::Record(Box::new(rec)));
                 return;
             }
         };
@@ -306,7 +306,7 @@ impl<'r> Engine<'r> {
             None => ScanStatus::HashOnly,
         };
         rec.hashes = Some(digests);
-        emit(Output::Record(rec));
+        emit(Output::Record(Box::new(rec)));
         if item.depth < self.opts.zip_depth && zipwalk::is_zip(data) {
             zipwalk::members(self, scanner, &item, budget, emit);
         }

@@ -88,7 +88,7 @@ pub(crate) fn members<'r>(
                 let mut rec = FileRecord::new(path);
                 rec.scan = status;
                 rec.reason = Some(reason);
-                emit(Output::Record(rec));
+                emit(Output::Record(Box::new(rec)));
                 continue;
             }
         };

@@ -29,7 +29,7 @@ fn signature_base_scans_the_corpus() {
         cache_dir: Some(Path::new(env!("CARGO_TARGET_TMPDIR")).join("rule-cache")),
     };
     let rules = compile(&sources, &opts).unwrap_or_else(|e| panic!("{e}"));
-    let listing = list_files(&[corpus.clone()], false);
+    let listing = list_files(std::slice::from_ref(&corpus), false);
     assert!(listing.files.len() > 5000, "{}", listing.files.len());
     let engine = Engine::new(ScanOptions::default(), Some(&rules));
     let (mut files, mut scanned, mut matched) = (0, 0, 0);

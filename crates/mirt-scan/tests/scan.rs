@@ -36,7 +36,7 @@ fn run(dir: &Path, engine: &Engine<'_>) -> (Vec<FileRecord>, Vec<mirt_core::Prob
             &listing.files,
             |o| o,
             |o| match o {
-                Output::Record(r) => recs.push(r),
+                Output::Record(r) => recs.push(*r),
                 Output::Problem(p) => probs.push(p),
                 Output::FileDone { .. } => {}
             },

@@ -1,0 +1,204 @@
+//! What `mirt hunt` writes: one record per detection (a rule matched an
+//! event) or correlation finding, as JSON Lines, CSV or a table.
+
+use crate::output::Tabular;
+use mirt_core::time::Rfc3339;
+use mirt_core::{Event, Severity, Value};
+use mirt_sigma::{CorrelationFinding, EventRef, RuleInfo};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The rule fields every record carries.
+#[derive(Serialize)]
+pub struct RuleRef<'a> {
+    pub rule_id: Option<&'a str>,
+    pub title: &'a str,
+    pub level: Severity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
+    pub tags: &'a [String],
+    /// ATT&CK technique ids from the `attack.tNNNN` tags.
+    pub attack: Vec<String>,
+    pub rule_path: String,
+}
+
+impl<'a> RuleRef<'a> {
+    pub fn of(rule: &'a RuleInfo) -> RuleRef<'a> {
+        RuleRef {
+            rule_id: rule.meta.id.as_deref(),
+            title: &rule.meta.title,
+            level: rule.meta.level.unwrap_or(Severity::Informational),
+            status: rule.meta.status.map(|s| s.as_str()),
+            tags: &rule.meta.tags,
+            attack: attack_ids(&rule.meta.tags),
+            rule_path: rule.path.display().to_string(),
+        }
+    }
+}
+
+/// `attack.t1059.001` -> `T1059.001`.
+pub fn attack_ids(tags: &[String]) -> Vec<String> {
+    tags.iter()
+        .filter_map(|t| t.strip_prefix("attack.t"))
+        .filter(|id| id.starts_with(|c: char| c.is_ascii_digit()))
+        .map(|id| format!("T{}", id.to_uppercase()))
+        .collect()
+}
+
+/// A rule that matched one event.
+#[derive(Serialize)]
+pub struct DetectionRecord<'a> {
+    pub kind: &'static str,
+    #[serde(flatten)]
+    pub rule: RuleRef<'a>,
+    #[serde(serialize_with = "ser_time")]
+    pub timestamp: Option<mirt_core::Timestamp>,
+    pub computer: Option<&'a str>,
+    pub channel: Option<&'a str>,
+    pub event_id: Option<u32>,
+    pub record_id: Option<u64>,
+    /// The fields whose values made the rule match.
+    pub matched: BTreeMap<String, Value>,
+    pub event: &'a Event,
+}
+
+/// A correlation rule that fired.
+#[derive(Serialize)]
+pub struct CorrelationRecord<'a> {
+    pub kind: &'static str,
+    #[serde(flatten)]
+    pub rule: RuleRef<'a>,
+    pub correlation: &'static str,
+    /// First event of the finding.
+    #[serde(serialize_with = "ser_time")]
+    pub timestamp: Option<mirt_core::Timestamp>,
+    /// Last event of the finding.
+    #[serde(serialize_with = "ser_time")]
+    pub end: Option<mirt_core::Timestamp>,
+    pub group: BTreeMap<&'a str, Option<&'a str>>,
+    /// The count, sum, average or share that met the condition.
+    pub value: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_of: Option<&'a str>,
+    pub event_count: usize,
+    pub events: &'a [EventRef],
+}
+
+fn ser_time<S: serde::Serializer>(
+    t: &Option<mirt_core::Timestamp>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.collect_str(&Rfc3339(*t)),
+        None => s.serialize_none(),
+    }
+}
+
+impl<'a> CorrelationRecord<'a> {
+    pub fn new(rule: &'a RuleInfo, f: &'a CorrelationFinding) -> CorrelationRecord<'a> {
+        CorrelationRecord {
+            kind: "correlation",
+            rule: RuleRef::of(rule),
+            correlation: f.kind.as_str(),
+            timestamp: Some(f.first),
+            end: Some(f.last),
+            group: f
+                .group
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_deref()))
+                .collect(),
+            value: f.value,
+            value_of: f.value_of.as_deref(),
+            event_count: f.event_count,
+            events: &f.events,
+        }
+    }
+}
+
+const COLUMNS: &[&str] = &[
+    "timestamp",
+    "level",
+    "title",
+    "computer",
+    "channel",
+    "event_id",
+    "record_id",
+    "details",
+    "rule_id",
+];
+const WIDTHS: &[usize] = &[28, 13, 44, 18, 24, 8, 9, 70, 36];
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+impl Tabular for DetectionRecord<'_> {
+    const COLUMNS: &'static [&'static str] = COLUMNS;
+    const WIDTHS: &'static [usize] = WIDTHS;
+    fn cells(&self) -> Vec<String> {
+        let details = self
+            .matched
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        vec![
+            opt(self.timestamp.map(Rfc3339)),
+            self.rule.level.to_string(),
+            self.rule.title.to_string(),
+            opt(self.computer),
+            opt(self.channel),
+            opt(self.event_id),
+            opt(self.record_id),
+            details,
+            opt(self.rule.rule_id),
+        ]
+    }
+}
+
+impl Tabular for CorrelationRecord<'_> {
+    const COLUMNS: &'static [&'static str] = COLUMNS;
+    const WIDTHS: &'static [usize] = WIDTHS;
+    fn cells(&self) -> Vec<String> {
+        let group = self
+            .group
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.unwrap_or("")))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let first = self.events.first();
+        vec![
+            opt(self.timestamp.map(Rfc3339)),
+            self.rule.level.to_string(),
+            self.rule.title.to_string(),
+            opt(first.and_then(|e| e.computer.as_deref())),
+            opt(first.and_then(|e| e.channel.as_deref())),
+            String::new(),
+            String::new(),
+            format!(
+                "{} {}: {} events; {group}",
+                self.correlation, self.value, self.event_count
+            ),
+            opt(self.rule.rule_id),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attack_tags_become_technique_ids() {
+        let tags: Vec<String> = [
+            "attack.execution",
+            "attack.t1059.001",
+            "attack.t1027",
+            "cve.2021-1",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(attack_ids(&tags), vec!["T1059.001", "T1027"]);
+    }
+}

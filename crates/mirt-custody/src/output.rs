@@ -1,0 +1,262 @@
+//! Where a bundle is written: a temporary file next to the final name,
+//! renamed only when everything was written and synced, so a failed run
+//! never leaves a bundle (or a half one) under the final name. Optionally
+//! through age encryption, with a signed sidecar for the ciphertext.
+
+use crate::custody::{self, Ciphertext, Event, NewEntry};
+use crate::error::{Error, IoContext, Result};
+use crate::keys::SigningKey;
+use mirt_hash::{Algorithms, Digests, MultiHasher};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// A file written under a temporary name and renamed into place by
+/// [`commit`](Self::commit); dropped without commit, it is removed.
+#[derive(Debug)]
+pub struct AtomicFile {
+    tmp: tempfile::NamedTempFile,
+    path: PathBuf,
+    overwrite: bool,
+}
+
+impl AtomicFile {
+    /// Prepares `path`; fails at once if it exists and `overwrite` is off.
+    pub fn create(path: &Path, overwrite: bool) -> Result<AtomicFile> {
+        if !overwrite && std::fs::symlink_metadata(path).is_ok() {
+            return Err(Error::Exists { path: path.into() });
+        }
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".partial")
+            .tempfile_in(dir)
+            .at(dir)?;
+        Ok(AtomicFile {
+            tmp,
+            path: path.into(),
+            overwrite,
+        })
+    }
+
+    /// The file to write to.
+    pub fn file(&mut self) -> &mut File {
+        self.tmp.as_file_mut()
+    }
+
+    /// The final name.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Syncs the data and renames the file to its final name.
+    pub fn commit(self) -> Result<()> {
+        self.tmp.as_file().sync_all().at(&self.path)?;
+        let result = if self.overwrite {
+            self.tmp.persist(&self.path).map(drop)
+        } else {
+            self.tmp.persist_noclobber(&self.path).map(drop)
+        };
+        result.map_err(|e| e.error).at(&self.path)?;
+        sync_parent(&self.path);
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.tmp.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.tmp.flush()
+    }
+}
+
+/// Makes the rename durable (best effort: not all systems allow it).
+fn sync_parent(path: &Path) {
+    #[cfg(unix)]
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && let Ok(d) = File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+/// Hashes what goes through (the ciphertext).
+pub struct HashingWriter<W> {
+    inner: W,
+    hasher: MultiHasher,
+}
+
+impl<W: Write> HashingWriter<W> {
+    /// Wraps `inner`.
+    pub fn new(inner: W) -> Self {
+        HashingWriter {
+            inner,
+            hasher: MultiHasher::new(Algorithms::default()),
+        }
+    }
+    /// The sink and the digests of everything written.
+    pub fn finish(self) -> (W, Digests) {
+        (self.inner, self.hasher.finalize())
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Name of the sidecar of an encrypted bundle: its custody log.
+pub fn sidecar_path(encrypted: &Path) -> PathBuf {
+    let mut s = encrypted.as_os_str().to_owned();
+    s.push(".custody.jsonl");
+    PathBuf::from(s)
+}
+
+/// Parses an age X25519 recipient (`age1...`).
+pub fn parse_recipient(text: &str) -> Result<Box<dyn age::Recipient + Send>> {
+    let t = text.trim();
+    if let Ok(r) = t.parse::<age::x25519::Recipient>() {
+        return Ok(Box::new(r));
+    }
+    Err(Error::Age {
+        what: t.to_string(),
+        reason: "not an age X25519 recipient (age1...)".into(),
+    })
+}
+
+/// The buffered, possibly encrypting, sink a bundle is written into.
+pub enum Sink {
+    /// Plain `NAME.mirt.zip`.
+    Plain(BufWriter<AtomicFile>),
+    /// `NAME.mirt.zip.age`.
+    Encrypted(Box<age::stream::StreamWriter<HashingWriter<BufWriter<AtomicFile>>>>),
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sink::Plain(w) => w.write(buf),
+            Sink::Encrypted(w) => w.write(buf),
+        }
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Sink::Plain(w) => w.write_all(buf),
+            Sink::Encrypted(w) => w.write_all(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::Plain(w) => w.flush(),
+            Sink::Encrypted(w) => w.flush(),
+        }
+    }
+}
+
+const BUFFER: usize = 1 << 20;
+
+impl Sink {
+    /// A plain bundle at `path`.
+    pub fn plain(path: &Path, overwrite: bool) -> Result<Sink> {
+        let file = AtomicFile::create(path, overwrite)?;
+        Ok(Sink::Plain(BufWriter::with_capacity(BUFFER, file)))
+    }
+
+    /// An encrypted bundle at `path` (`NAME.mirt.zip.age`).
+    pub fn encrypted(
+        path: &Path,
+        overwrite: bool,
+        recipients: &[Box<dyn age::Recipient + Send>],
+    ) -> Result<Sink> {
+        if !overwrite && sidecar_path(path).exists() {
+            return Err(Error::Exists {
+                path: sidecar_path(path),
+            });
+        }
+        let file = AtomicFile::create(path, overwrite)?;
+        let enc = age::Encryptor::with_recipients(recipients.iter().map(|r| &**r as _)).map_err(
+            |source| Error::Encrypt {
+                path: path.into(),
+                source: Box::new(source),
+            },
+        )?;
+        let inner = HashingWriter::new(BufWriter::with_capacity(BUFFER, file));
+        let w = enc.wrap_output(inner).map_err(|source| Error::Write {
+            path: path.into(),
+            source,
+        })?;
+        Ok(Sink::Encrypted(Box::new(w)))
+    }
+
+    /// Finishes the stream and renames the file into place. For the
+    /// encrypted form, first writes the sidecar: the custody log of the
+    /// ciphertext, whose first entry (`encrypted`) carries its hashes.
+    pub fn commit(self, path: &Path, seal: Option<EncryptedSeal<'_>>) -> Result<()> {
+        let werr = |source| Error::Write {
+            path: path.into(),
+            source,
+        };
+        match self {
+            Sink::Plain(w) => w.into_inner().map_err(|e| werr(e.into_error()))?.commit(),
+            Sink::Encrypted(w) => {
+                let hashing = (*w).finish().map_err(werr)?;
+                let (buffered, digests) = hashing.finish();
+                let file = buffered.into_inner().map_err(|e| werr(e.into_error()))?;
+                if let Some(seal) = seal {
+                    write_sidecar(path, &digests, seal)?;
+                }
+                file.commit()
+            }
+        }
+    }
+}
+
+/// What the sidecar's first entry says besides the ciphertext hashes.
+pub struct EncryptedSeal<'a> {
+    /// The bundle's `ROOT` text, with newline.
+    pub root_bytes: &'a [u8],
+    /// Recipients, as given.
+    pub recipients: Vec<String>,
+    /// Who encrypted, when, where.
+    pub entry: NewEntry,
+    /// Signing key.
+    pub key: &'a SigningKey,
+}
+
+fn write_sidecar(path: &Path, digests: &Digests, seal: EncryptedSeal<'_>) -> Result<()> {
+    let file = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut entry = seal.entry;
+    entry.event = Event::Encrypted;
+    entry.ciphertext = Some(Ciphertext {
+        file,
+        size: digests.len,
+        sha256: digests.sha256_hex(),
+        blake3: digests.blake3_hex(),
+        recipients: seal.recipients,
+    });
+    let line = custody::sign_entry(entry, 0, None, seal.root_bytes, seal.key);
+    let side = sidecar_path(path);
+    let mut f = AtomicFile::create(&side, true)?;
+    f.write_all(&line).at(&side)?;
+    f.commit()
+}

@@ -1,0 +1,227 @@
+//! A rule's detection as a program: a boolean expression over tests, each
+//! test one field and what its value must be. The program is generic over
+//! how fields and literals are referred to, so the same types serve before
+//! (names, texts) and after (slots, atoms) bucket assembly.
+
+use super::pattern::Pattern;
+use ipnet::IpNet;
+
+/// A boolean expression over the tests of a program.
+#[derive(Debug, Clone)]
+pub(crate) enum Expr {
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Not(Box<Expr>),
+    AtLeast(u32, Vec<Expr>),
+    Test(u32),
+    Const(bool),
+}
+
+/// Which value a test looks at.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Target<F> {
+    /// One field.
+    Field(F),
+    /// Every value of the event (keyword search).
+    Keywords,
+}
+
+/// A time part of a date value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TimePart {
+    Minute,
+    Hour,
+    Day,
+    Week,
+    Month,
+    Year,
+}
+
+/// A numeric comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cmp {
+    Eq,
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+}
+
+impl Cmp {
+    pub(crate) fn holds(self, a: f64, b: f64) -> bool {
+        match self {
+            Cmp::Eq => a == b,
+            Cmp::Lt => a < b,
+            Cmp::Lte => a <= b,
+            Cmp::Gt => a > b,
+            Cmp::Gte => a >= b,
+        }
+    }
+}
+
+/// What a test checks.
+#[derive(Debug, Clone)]
+pub(crate) enum Check<F, L> {
+    /// The field is present (`true`) or absent (`false`).
+    Exists(bool),
+    /// The field is absent, null or empty.
+    Null,
+    /// String patterns: each group is the forms of one value (OR); the
+    /// groups are linked with OR, or AND with `all`. `neq`: the field is
+    /// present and no group matches.
+    Strings {
+        groups: Vec<Vec<Pattern<L>>>,
+        all: bool,
+        neq: bool,
+    },
+    /// Numeric comparison, of the field or of a time part of it.
+    Compare {
+        part: Option<TimePart>,
+        cmp: Cmp,
+        values: Vec<f64>,
+        all: bool,
+        neq: bool,
+    },
+    /// The field is an IP address in one of the networks.
+    Cidr { nets: Vec<IpNet>, neq: bool },
+    /// The field equals (starts with, ends with, contains) another field.
+    FieldRef {
+        others: Vec<F>,
+        pos: super::pattern::Pos,
+        cased: bool,
+        all: bool,
+        neq: bool,
+    },
+}
+
+/// One test.
+#[derive(Debug, Clone)]
+pub(crate) struct Test<F, L> {
+    pub target: Target<F>,
+    pub check: Check<F, L>,
+}
+
+/// A detection compiled for one event source.
+#[derive(Debug, Clone)]
+pub(crate) struct Program<F, L> {
+    pub expr: Expr,
+    pub tests: Vec<Test<F, L>>,
+}
+
+impl<F, L> Check<F, L> {
+    /// Maps fields and literals to another representation.
+    pub(crate) fn map<G, M>(
+        &self,
+        mut field: impl FnMut(&F) -> G,
+        mut lit: impl FnMut(&L) -> M,
+    ) -> Check<G, M> {
+        match self {
+            Check::Exists(b) => Check::Exists(*b),
+            Check::Null => Check::Null,
+            Check::Strings { groups, all, neq } => Check::Strings {
+                groups: groups
+                    .iter()
+                    .map(|g| {
+                        g.iter()
+                            .map(|p| match p {
+                                Pattern::Literal(l) => Pattern::Literal(lit(l)),
+                                Pattern::Empty => Pattern::Empty,
+                                Pattern::Present => Pattern::Present,
+                                Pattern::Regex(re, req) => {
+                                    Pattern::Regex(re.clone(), req.iter().map(&mut lit).collect())
+                                }
+                            })
+                            .collect()
+                    })
+                    .collect(),
+                all: *all,
+                neq: *neq,
+            },
+            Check::Compare {
+                part,
+                cmp,
+                values,
+                all,
+                neq,
+            } => Check::Compare {
+                part: *part,
+                cmp: *cmp,
+                values: values.clone(),
+                all: *all,
+                neq: *neq,
+            },
+            Check::Cidr { nets, neq } => Check::Cidr {
+                nets: nets.clone(),
+                neq: *neq,
+            },
+            Check::FieldRef {
+                others,
+                pos,
+                cased,
+                all,
+                neq,
+            } => Check::FieldRef {
+                others: others.iter().map(&mut field).collect(),
+                pos: *pos,
+                cased: *cased,
+                all: *all,
+                neq: *neq,
+            },
+        }
+    }
+}
+
+impl Expr {
+    /// Simplifies constant sub-expressions.
+    pub(crate) fn simplify(self) -> Expr {
+        match self {
+            Expr::And(items) => {
+                let items: Vec<Expr> = items.into_iter().map(Expr::simplify).collect();
+                if items.iter().any(|e| matches!(e, Expr::Const(false))) {
+                    return Expr::Const(false);
+                }
+                let mut rest: Vec<Expr> = items
+                    .into_iter()
+                    .filter(|e| !matches!(e, Expr::Const(true)))
+                    .collect();
+                match rest.len() {
+                    0 => Expr::Const(true),
+                    1 => rest.remove(0),
+                    _ => Expr::And(rest),
+                }
+            }
+            Expr::Or(items) => {
+                let items: Vec<Expr> = items.into_iter().map(Expr::simplify).collect();
+                if items.iter().any(|e| matches!(e, Expr::Const(true))) {
+                    return Expr::Const(true);
+                }
+                let mut rest: Vec<Expr> = items
+                    .into_iter()
+                    .filter(|e| !matches!(e, Expr::Const(false)))
+                    .collect();
+                match rest.len() {
+                    0 => Expr::Const(false),
+                    1 => rest.remove(0),
+                    _ => Expr::Or(rest),
+                }
+            }
+            Expr::Not(inner) => match inner.simplify() {
+                Expr::Const(b) => Expr::Const(!b),
+                other => Expr::Not(Box::new(other)),
+            },
+            Expr::AtLeast(n, items) => {
+                let items: Vec<Expr> = items.into_iter().map(Expr::simplify).collect();
+                if n == 1 {
+                    Expr::Or(items).simplify()
+                } else if n as usize == items.len() {
+                    Expr::And(items).simplify()
+                } else if n as usize > items.len() {
+                    Expr::Const(false)
+                } else {
+                    Expr::AtLeast(n, items)
+                }
+            }
+            other => other,
+        }
+    }
+}

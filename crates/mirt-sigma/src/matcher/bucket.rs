@@ -1,0 +1,268 @@
+//! A bucket: the rules that can match one (channel, event id), with their
+//! fields resolved to slots and their literals to atoms found by one
+//! Aho-Corasick scan per field, and the atoms each rule cannot match
+//! without (its prefilter).
+
+use super::access::Header;
+use super::cimap::CiMap;
+use crate::compile::Variant;
+use crate::compile::pattern::{Lit, Pattern, Pos};
+use crate::compile::program::{Check, Expr, Program, Target, Test};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub(crate) type SlotProgram = Program<u16, u32>;
+
+/// One compiled rule variant inside a bucket.
+pub(crate) struct BucketRule {
+    /// Index of the variant in the matcher.
+    pub variant: u32,
+    pub program: SlotProgram,
+    /// The event's provider must be this one.
+    pub provider: Option<String>,
+}
+
+/// The pseudo-slot of keyword searches: every value of the event.
+pub(crate) const KEYWORDS: u16 = u16::MAX;
+
+/// One Aho-Corasick automaton over the literals of one field.
+pub(crate) struct Scanner {
+    pub slot: u16,
+    /// Whether the literals are matched as written (else in lower case).
+    pub cased: bool,
+    pub ac: Arc<AhoCorasick>,
+    /// Per automaton pattern: the atoms it stands for and where they must be.
+    pub atoms: Vec<AtomPlaces>,
+}
+
+pub(crate) struct Bucket {
+    pub slot_names: Vec<String>,
+    pub slot_headers: Vec<Option<Header>>,
+    pub index: CiMap<u16>,
+    pub scanners: Vec<Scanner>,
+    pub atom_count: u32,
+    pub rules: Vec<BucketRule>,
+    /// Rules without a prefilter: evaluated on every event.
+    pub always: Vec<u32>,
+    /// Atom -> rules (indices into `rules`) that need it.
+    pub atom_rules: Vec<Vec<u32>>,
+}
+
+#[derive(Default)]
+struct Builder {
+    slots: Vec<String>,
+    index: CiMap<u16>,
+    atoms: BTreeMap<(u16, Lit), u32>,
+    atom_len: Vec<usize>,
+}
+
+impl Builder {
+    fn slot(&mut self, name: &str) -> u16 {
+        let next = self.slots.len() as u16;
+        let slot = *self.index.get_or_insert_with(name, || next);
+        if slot == next {
+            self.slots.push(name.to_string());
+        }
+        slot
+    }
+
+    fn atom(&mut self, slot: u16, lit: &Lit) -> u32 {
+        let next = self.atoms.len() as u32;
+        let lit = Lit {
+            // The scanner ignores ASCII case unless `cased`.
+            text: if lit.cased {
+                lit.text.clone()
+            } else {
+                lit.text.to_ascii_lowercase()
+            },
+            ..lit.clone()
+        };
+        let len = lit.text.len();
+        let id = *self.atoms.entry((slot, lit)).or_insert(next);
+        if id == next {
+            self.atom_len.push(len);
+        }
+        id
+    }
+
+    fn test(&mut self, t: &Test<String, Lit>) -> Test<u16, u32> {
+        match &t.target {
+            Target::Keywords => {
+                let mut lits = Vec::new();
+                t.check.map(|_| 0u16, |l: &Lit| lits.push(l.clone()));
+                let ids: Vec<u32> = lits.iter().map(|l| self.atom(KEYWORDS, l)).collect();
+                let mut id_iter = ids.into_iter();
+                Test {
+                    target: Target::Keywords,
+                    check: t
+                        .check
+                        .map(|f| self.slot(f), |_| id_iter.next().unwrap_or(u32::MAX)),
+                }
+            }
+            Target::Field(name) => {
+                let slot = self.slot(name);
+                let others: Vec<u16> = match &t.check {
+                    Check::FieldRef { others, .. } => others.iter().map(|o| self.slot(o)).collect(),
+                    _ => Vec::new(),
+                };
+                let mut other_iter = others.into_iter();
+                let mut lits = Vec::new();
+                t.check.map(|_| 0u16, |l: &Lit| lits.push(l.clone()));
+                let ids: Vec<u32> = lits.iter().map(|l| self.atom(slot, l)).collect();
+                let mut id_iter = ids.into_iter();
+                Test {
+                    target: Target::Field(slot),
+                    check: t.check.map(
+                        |_| other_iter.next().unwrap_or(slot),
+                        |_| id_iter.next().unwrap_or(u32::MAX),
+                    ),
+                }
+            }
+        }
+    }
+}
+
+impl Bucket {
+    /// Assembles the bucket of `variants` (pairs of variant index and
+    /// variant).
+    pub(crate) fn build(variants: &[(u32, &Variant)]) -> Bucket {
+        let mut b = Builder::default();
+        let mut rules = Vec::with_capacity(variants.len());
+        for (id, v) in variants {
+            let tests = v.program.tests.iter().map(|t| b.test(t)).collect();
+            rules.push(BucketRule {
+                variant: *id,
+                program: Program {
+                    expr: v.program.expr.clone(),
+                    tests,
+                },
+                provider: v.provider.clone(),
+            });
+        }
+        let atom_count = b.atoms.len() as u32;
+        let mut always = Vec::new();
+        let mut atom_rules = vec![Vec::new(); atom_count as usize];
+        for (i, r) in rules.iter().enumerate() {
+            match must(&r.program.expr, &r.program, &b.atom_len) {
+                Some(atoms) => atoms
+                    .into_iter()
+                    .for_each(|a| atom_rules[a as usize].push(i as u32)),
+                None => always.push(i as u32),
+            }
+        }
+        atom_rules.iter_mut().for_each(|l| l.dedup());
+        let scanners = scanners(&b.atoms);
+        let slot_headers = b.slots.iter().map(|n| Header::from_name(n)).collect();
+        Bucket {
+            slot_names: b.slots,
+            slot_headers,
+            index: b.index,
+            scanners,
+            atom_count,
+            rules,
+            always,
+            atom_rules,
+        }
+    }
+}
+
+/// Where each literal of an automaton must occur, per atom.
+type AtomPlaces = Vec<(u32, Pos)>;
+
+/// One automaton over `patterns`. Literals of case-insensitive patterns
+/// are lower-cased and matched against the lower-cased text: half the
+/// automaton of an ASCII-case-insensitive one.
+fn automaton(patterns: &[&str]) -> Option<Arc<AhoCorasick>> {
+    AhoCorasick::builder()
+        .match_kind(MatchKind::Standard)
+        // Compact and quick to build; a DFA per field and bucket costs more
+        // memory (and page faults) than it saves time.
+        .kind(Some(AhoCorasickKind::ContiguousNFA))
+        .build(patterns)
+        .ok()
+        .map(Arc::new)
+}
+
+fn scanners(atoms: &BTreeMap<(u16, Lit), u32>) -> Vec<Scanner> {
+    // (slot, cased) -> text -> atoms
+    let mut groups: BTreeMap<(u16, bool), BTreeMap<&str, AtomPlaces>> = BTreeMap::new();
+    for ((slot, lit), id) in atoms {
+        groups
+            .entry((*slot, lit.cased))
+            .or_default()
+            .entry(lit.text.as_str())
+            .or_default()
+            .push((*id, lit.pos));
+    }
+    groups
+        .into_iter()
+        .filter_map(|((slot, cased), texts)| {
+            let (patterns, atoms): (Vec<&str>, Vec<AtomPlaces>) = texts.into_iter().unzip();
+            let ac = automaton(&patterns)?;
+            Some(Scanner {
+                slot,
+                cased,
+                ac,
+                atoms,
+            })
+        })
+        .collect()
+}
+
+/// Atoms of which at least one must be found for the expression to hold,
+/// or `None` when no such set exists (negations, numbers, regexes...).
+fn must(e: &Expr, p: &SlotProgram, atom_len: &[usize]) -> Option<Vec<u32>> {
+    match e {
+        Expr::Test(i) => test_must(&p.tests[*i as usize], atom_len),
+        Expr::And(items) => items
+            .iter()
+            .filter_map(|i| must(i, p, atom_len))
+            .max_by_key(|set| score(set, atom_len)),
+        Expr::Or(items) | Expr::AtLeast(_, items) => {
+            let sets: Option<Vec<Vec<u32>>> = items.iter().map(|i| must(i, p, atom_len)).collect();
+            let mut all: Vec<u32> = sets?.concat();
+            all.sort_unstable();
+            all.dedup();
+            Some(all)
+        }
+        Expr::Not(_) | Expr::Const(_) => None,
+    }
+}
+
+/// Sets with longer (rarer) literals and fewer atoms filter better.
+fn score(set: &[u32], atom_len: &[usize]) -> (usize, std::cmp::Reverse<usize>) {
+    let shortest = set.iter().map(|a| atom_len[*a as usize]).min().unwrap_or(0);
+    (shortest.min(16), std::cmp::Reverse(set.len()))
+}
+
+fn test_must(t: &Test<u16, u32>, atom_len: &[usize]) -> Option<Vec<u32>> {
+    let Check::Strings {
+        groups,
+        all,
+        neq: false,
+    } = &t.check
+    else {
+        return None;
+    };
+    let group_atoms = |g: &Vec<Pattern<u32>>| -> Option<Vec<u32>> {
+        let sets: Option<Vec<Vec<u32>>> = g
+            .iter()
+            .map(|p| match p {
+                Pattern::Literal(a) => Some(vec![*a]),
+                Pattern::Regex(_, atoms) if !atoms.is_empty() => Some(atoms.clone()),
+                _ => None,
+            })
+            .collect();
+        sets.map(|s| s.concat())
+    };
+    if *all {
+        groups
+            .iter()
+            .filter_map(group_atoms)
+            .max_by_key(|set| score(set, atom_len))
+    } else {
+        let sets: Option<Vec<Vec<u32>>> = groups.iter().map(group_atoms).collect();
+        Some(sets?.concat())
+    }
+}

@@ -1,0 +1,399 @@
+//! Loading a rule set: rule files are read and parsed in parallel, filters
+//! merged into the rules they name, rules compiled for their mapped
+//! sources, correlations resolved, and every document that cannot be used
+//! recorded with its reason.
+
+use crate::ast::{Correlation, Document, Filter, LogSource, Meta, Rule, Status};
+use crate::compile::{self, CompileError, Placeholders, Variant};
+use crate::correlation::{CompiledCorrelation, RuleRef};
+use crate::error::Error;
+use crate::mapping::Mapping;
+use crate::matcher::Matcher;
+use crate::parse::{self, Parsed};
+use mirt_core::Severity;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+/// What kind of rule an entry of the set is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    /// A detection rule.
+    Detection,
+    /// A correlation rule.
+    Correlation,
+}
+
+/// A loaded rule.
+#[derive(Debug, Clone)]
+pub struct RuleInfo {
+    /// Metadata (title, id, level, status, tags...).
+    pub meta: Meta,
+    /// Log source (detection rules).
+    pub logsource: Option<LogSource>,
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Line of its document.
+    pub line: u64,
+    /// Detection or correlation.
+    pub kind: RuleKind,
+    /// Whether its own matches are reported (false for rules that only
+    /// feed a correlation without `generate: true`).
+    pub report: bool,
+    /// Filters merged into it (their titles).
+    pub filters: Vec<String>,
+}
+
+/// A document that was not loaded, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    /// The file.
+    pub path: PathBuf,
+    /// Line of the document or item, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// Rule id, when it could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Rule title, when it could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// `yaml`, `schema`, `invalid`, `unmapped`, `unresolved`, `io`, or
+    /// `excluded` (left out on purpose by `--status`/`--min-level`).
+    pub class: &'static str,
+    /// Why.
+    pub reason: String,
+}
+
+impl Skipped {
+    fn from_error(e: &Error, meta: Option<&Meta>) -> Skipped {
+        Skipped {
+            path: e.path().to_path_buf(),
+            line: e.line(),
+            id: meta.and_then(|m| m.id.clone()),
+            title: meta.map(|m| m.title.clone()),
+            class: e.class(),
+            reason: e.reason(),
+        }
+    }
+
+    /// Whether this is a failure (not an exclusion the user asked for).
+    pub fn is_failure(&self) -> bool {
+        self.class != "excluded"
+    }
+}
+
+/// Collects rule sources and options, then builds a [`RuleSet`].
+#[derive(Debug, Clone)]
+pub struct RuleSetBuilder {
+    mapping: Mapping,
+    placeholders: Placeholders,
+    texts: Vec<(PathBuf, Result<String, String>)>,
+    min_level: Option<Severity>,
+    statuses: Option<Vec<Status>>,
+}
+
+impl RuleSetBuilder {
+    /// A builder that maps log sources with `mapping`.
+    pub fn new(mapping: Mapping) -> RuleSetBuilder {
+        RuleSetBuilder {
+            mapping,
+            placeholders: Placeholders::new(),
+            texts: Vec::new(),
+            min_level: None,
+            statuses: None,
+        }
+    }
+
+    /// Values for `%name%` placeholders (the `expand` modifier).
+    pub fn placeholders(&mut self, p: Placeholders) -> &mut Self {
+        self.placeholders = p;
+        self
+    }
+
+    /// Only rules of at least this level (correlated rules are kept).
+    pub fn min_level(&mut self, level: Severity) -> &mut Self {
+        self.min_level = Some(level);
+        self
+    }
+
+    /// Only rules with these statuses (rules without a status count as
+    /// `experimental`).
+    pub fn statuses(&mut self, statuses: Vec<Status>) -> &mut Self {
+        self.statuses = Some(statuses);
+        self
+    }
+
+    /// Adds rule text; `path` names it in output.
+    pub fn add_text(&mut self, path: impl Into<PathBuf>, text: impl Into<String>) -> &mut Self {
+        self.texts.push((path.into(), Ok(text.into())));
+        self
+    }
+
+    /// Adds a rule file, or every `*.yml`/`*.yaml` under a folder (in name
+    /// order).
+    pub fn add_path(&mut self, path: &Path) -> &mut Self {
+        if path.is_dir() {
+            let walker = walkdir::WalkDir::new(path).sort_by_file_name();
+            for entry in walker {
+                match entry {
+                    Ok(e) if e.file_type().is_file() && is_rule_file(e.path()) => {
+                        self.read(e.path())
+                    }
+                    Ok(_) => {}
+                    Err(err) => {
+                        let p = err.path().unwrap_or(path).to_path_buf();
+                        self.texts.push((p, Err(err.to_string())));
+                    }
+                }
+            }
+        } else {
+            self.read(path);
+        }
+        self
+    }
+
+    fn read(&mut self, path: &Path) {
+        let text = std::fs::read_to_string(path).map_err(|e| e.to_string());
+        self.texts.push((path.to_path_buf(), text));
+    }
+
+    /// Parses, compiles and indexes everything added.
+    pub fn build(&self) -> RuleSet {
+        let mut skipped = Vec::new();
+        let parsed: Vec<(PathBuf, Vec<crate::Result<Parsed>>)> = self
+            .texts
+            .par_iter()
+            .map(|(path, text)| match text {
+                Ok(t) => (path.clone(), parse::parse_text(t, path)),
+                Err(e) => (path.clone(), vec![Err(io_error(path, e))]),
+            })
+            .collect();
+        let mut docs = Docs::default();
+        for (path, results) in parsed {
+            for r in results {
+                match r {
+                    Ok(p) => docs.push(path.clone(), p),
+                    Err(e) => skipped.push(Skipped::from_error(&e, None)),
+                }
+            }
+        }
+        assemble(self, docs, skipped)
+    }
+}
+
+fn is_rule_file(p: &Path) -> bool {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"))
+}
+
+fn io_error(path: &Path, e: &str) -> Error {
+    Error::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    }
+}
+
+#[derive(Default)]
+struct Docs {
+    rules: Vec<(PathBuf, u64, Rule)>,
+    correlations: Vec<(PathBuf, u64, Correlation)>,
+    filters: Vec<(PathBuf, u64, Filter)>,
+}
+
+impl Docs {
+    fn push(&mut self, path: PathBuf, p: Parsed) {
+        match p.document {
+            Document::Rule(r) => self.rules.push((path, p.line, r)),
+            Document::Correlation(c) => self.correlations.push((path, p.line, c)),
+            Document::Filter(f) => self.filters.push((path, p.line, f)),
+        }
+    }
+}
+
+/// A compiled rule set: rules, their matcher, correlations, and what was
+/// skipped.
+pub struct RuleSet {
+    pub(crate) rules: Vec<RuleInfo>,
+    pub(crate) matcher: Matcher,
+    pub(crate) correlations: Vec<CompiledCorrelation>,
+    pub(crate) skipped: Vec<Skipped>,
+    pub(crate) filters: usize,
+}
+
+fn assemble(b: &RuleSetBuilder, docs: Docs, mut skipped: Vec<Skipped>) -> RuleSet {
+    let Docs {
+        rules,
+        correlations,
+        filters,
+    } = docs;
+    let mut rules = dedupe(rules, &mut skipped);
+    // Correlation references decide which rules must stay loaded.
+    let referenced: BTreeSet<String> = correlations
+        .iter()
+        .flat_map(|(_, _, c)| c.rules.iter().cloned())
+        .collect();
+    rules.retain(|(path, line, r)| {
+        let keep = referenced_by(&r.meta, &referenced) || selected(b, &r.meta);
+        if !keep {
+            skipped.push(excluded(path, *line, &r.meta, b));
+        }
+        keep
+    });
+    let mut applied: Vec<Vec<String>> = vec![Vec::new(); rules.len()];
+    for (n, (_, _, f)) in filters.iter().enumerate() {
+        for (i, (_, _, r)) in rules.iter_mut().enumerate() {
+            if compile::filter_applies(f, r) {
+                compile::apply_filter(&mut r.detection, f, n);
+                applied[i].push(f.meta.title.clone());
+            }
+        }
+    }
+    let compiled: Vec<Result<Vec<Variant>, CompileError>> = rules
+        .par_iter()
+        .enumerate()
+        .map(|(i, (_, _, r))| compile::compile_rule(i as u32, r, &b.mapping, &b.placeholders))
+        .collect();
+    let mut infos = Vec::new();
+    let mut variants = Vec::new();
+    for ((path, line, rule), (result, filters)) in
+        rules.into_iter().zip(compiled.into_iter().zip(applied))
+    {
+        let index = infos.len() as u32;
+        match result {
+            Ok(vs) => {
+                variants.extend(vs.into_iter().map(|mut v| {
+                    v.rule = index;
+                    v
+                }));
+                infos.push(RuleInfo {
+                    meta: rule.meta,
+                    logsource: Some(rule.logsource),
+                    path,
+                    line,
+                    kind: RuleKind::Detection,
+                    report: true,
+                    filters,
+                });
+            }
+            Err(e) => skipped.push(Skipped::from_error(
+                &compile_error(e, &path, line, &rule.logsource),
+                Some(&rule.meta),
+            )),
+        }
+    }
+    let compiled_correlations =
+        crate::correlation::resolve(correlations, &mut infos, &mut skipped, |c| selected(b, c));
+    mark_generated(&mut infos, &compiled_correlations);
+    RuleSet {
+        rules: infos,
+        matcher: Matcher::build(variants),
+        correlations: compiled_correlations,
+        skipped,
+        filters: filters.len(),
+    }
+}
+
+fn compile_error(e: CompileError, path: &Path, line: u64, ls: &LogSource) -> Error {
+    match e {
+        CompileError::Unmapped(hint) => Error::Unmapped {
+            path: path.to_path_buf(),
+            line,
+            logsource: ls.to_string(),
+            hint,
+        },
+        CompileError::Invalid(l, reason) => Error::Invalid {
+            path: path.to_path_buf(),
+            line: if l == 0 { line } else { l },
+            reason,
+        },
+    }
+}
+
+/// Later rules with an id seen before are skipped.
+fn dedupe(
+    rules: Vec<(PathBuf, u64, Rule)>,
+    skipped: &mut Vec<Skipped>,
+) -> Vec<(PathBuf, u64, Rule)> {
+    let mut first: HashMap<String, PathBuf> = HashMap::new();
+    let mut out = Vec::with_capacity(rules.len());
+    for (path, line, rule) in rules {
+        if let Some(id) = &rule.meta.id {
+            if let Some(prev) = first.get(id) {
+                skipped.push(Skipped {
+                    path: path.clone(),
+                    line: Some(line),
+                    id: Some(id.clone()),
+                    title: Some(rule.meta.title.clone()),
+                    class: "invalid",
+                    reason: format!(
+                        "duplicate rule id {id} (first loaded from {})",
+                        prev.display()
+                    ),
+                });
+                continue;
+            }
+            first.insert(id.clone(), path.clone());
+        }
+        out.push((path, line, rule));
+    }
+    out
+}
+
+fn referenced_by(meta: &Meta, refs: &BTreeSet<String>) -> bool {
+    meta.id.as_ref().is_some_and(|id| refs.contains(id))
+        || meta.name.as_ref().is_some_and(|n| refs.contains(n))
+}
+
+fn selected(b: &RuleSetBuilder, meta: &Meta) -> bool {
+    let level_ok = b
+        .min_level
+        .is_none_or(|min| meta.level.unwrap_or(Severity::Informational) >= min);
+    let status = meta.status.unwrap_or(Status::Experimental);
+    let status_ok = b.statuses.as_ref().is_none_or(|s| s.contains(&status));
+    level_ok && status_ok
+}
+
+fn excluded(path: &Path, line: u64, meta: &Meta, b: &RuleSetBuilder) -> Skipped {
+    let level = meta
+        .level
+        .map_or("no level".to_string(), |l| format!("level {l}"));
+    let status = meta.status.map_or("no status", Status::as_str);
+    let why = match (&b.min_level, &b.statuses) {
+        (Some(min), _) if meta.level.unwrap_or(Severity::Informational) < *min => {
+            format!("{level} is below --min-level {min}")
+        }
+        _ => format!("status {status} is not among --status"),
+    };
+    Skipped {
+        path: path.to_path_buf(),
+        line: Some(line),
+        id: meta.id.clone(),
+        title: Some(meta.title.clone()),
+        class: "excluded",
+        reason: why,
+    }
+}
+
+/// Rules that only feed correlations report nothing of their own unless a
+/// correlation says `generate: true`.
+fn mark_generated(infos: &mut [RuleInfo], correlations: &[CompiledCorrelation]) {
+    let mut feeds = vec![false; infos.len()];
+    let mut generate = vec![false; infos.len()];
+    for c in correlations {
+        for r in &c.inputs {
+            if let RuleRef::Rule(i) = r {
+                feeds[*i as usize] = true;
+                generate[*i as usize] |= c.generate;
+            }
+        }
+    }
+    for (i, info) in infos.iter_mut().enumerate() {
+        if info.kind == RuleKind::Detection && feeds[i] && !generate[i] {
+            info.report = false;
+        }
+    }
+}
