@@ -3,6 +3,8 @@
 #   1. YARA:  mirt scan (YARA-X + BLAKE3 + SHA-256)   vs  yr scan (YARA-X only)
 #   2. BLAKE3: mirt scan --no-rules (BLAKE3 + SHA-256) vs  b3sum
 #   3. SHA-256: mirt scan --no-rules                   vs  openssl dgst -sha256
+#   4. each of mirt's hashers alone, through the same read path
+#      (crates/mirt-hash/examples/one_algorithm.rs) vs b3sum and openssl
 # Same rules (signature-base, compiled once by each tool), same files (the
 # corpus plus a system folder, regular files only), same thread count, warm
 # page cache. Prints hyperfine medians and the throughput ratios
@@ -10,7 +12,8 @@
 #
 # Needs: hyperfine (Debian), yr (cargo install --locked yara-x-cli),
 # b3sum (cargo install b3sum), openssl, jq, and a release build of mirt
-# (cargo build --release -p mirt).
+# (cargo build --release -p mirt; cargo build --release -p mirt-hash
+# --example one_algorithm).
 #
 # Environment: MIRT_CORPUS (default ../shared/corpus), BENCH_SYSTEM_DIR
 # (default /usr/lib/x86_64-linux-gnu), BENCH_THREADS (default: cores),
@@ -23,12 +26,14 @@ system=${BENCH_SYSTEM_DIR:-/usr/lib/x86_64-linux-gnu}
 threads=${BENCH_THREADS:-$(nproc)}
 runs=${BENCH_RUNS:-5}
 mirt=${MIRT:-$root/target/release/mirt}
+one=${MIRT_ONE_ALGORITHM:-$root/target/release/examples/one_algorithm}
 rules=$corpus/yara/signature-base/yara
 
 for tool in hyperfine yr b3sum openssl jq; do
     command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 1; }
 done
 [ -x "$mirt" ] || { echo "missing: $mirt (cargo build --release -p mirt)" >&2; exit 1; }
+[ -x "$one" ] || { echo "missing: $one (cargo build --release -p mirt-hash --example one_algorithm)" >&2; exit 1; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -58,7 +63,9 @@ hyperfine --style basic --warmup 1 --runs "$runs" --export-json "$work/yara.json
 hyperfine --style basic --warmup 1 --runs "$runs" --export-json "$work/hash.json" \
     -n "b3sum" "xargs -0 -P $threads -n 512 b3sum --no-names < $work/files0 >/dev/null" \
     -n "openssl sha256" "xargs -0 -P $threads -n 512 openssl dgst -sha256 < $work/files0 >/dev/null" \
-    -n "mirt scan --no-rules" "$mirt --threads $threads scan -q --no-rules --zip-depth 0 $corpus $system >/dev/null"
+    -n "mirt scan --no-rules" "$mirt --threads $threads scan -q --no-rules --zip-depth 0 $corpus $system >/dev/null" \
+    -n "mirt blake3 only" "$one blake3 $threads < $work/files0 >/dev/null" \
+    -n "mirt sha256 only" "$one sha256 $threads < $work/files0 >/dev/null"
 
 median() { jq -r --arg n "$2" '.results[] | select(.command == $n) | .median' "$1"; }
 ratio() { awk -v r="$1" -v m="$2" 'BEGIN { printf "%.2f", r / m }'; }
@@ -69,6 +76,8 @@ my_t=$(median "$work/yara.json" "mirt scan")
 b3_t=$(median "$work/hash.json" "b3sum")
 os_t=$(median "$work/hash.json" "openssl sha256")
 mh_t=$(median "$work/hash.json" "mirt scan --no-rules")
+m3_t=$(median "$work/hash.json" "mirt blake3 only")
+m2_t=$(median "$work/hash.json" "mirt sha256 only")
 echo
 echo "median times and throughput ratios (reference / mirt; >= 1: mirt as fast or faster)"
 printf '  %-40s %8.2f s  %s\n' "yr scan (YARA only)" "$yr_t" "$(mib_s "$yr_t")"
@@ -76,8 +85,12 @@ printf '  %-40s %8.2f s  %s\n' "mirt scan (YARA + BLAKE3 + SHA-256)" "$my_t" "$(
 printf '  %-40s %8.2f s  %s\n' "b3sum" "$b3_t" "$(mib_s "$b3_t")"
 printf '  %-40s %8.2f s  %s\n' "openssl dgst -sha256" "$os_t" "$(mib_s "$os_t")"
 printf '  %-40s %8.2f s  %s\n' "mirt scan --no-rules (BLAKE3 + SHA-256)" "$mh_t" "$(mib_s "$mh_t")"
+printf '  %-40s %8.2f s  %s\n' "mirt, BLAKE3 alone" "$m3_t" "$(mib_s "$m3_t")"
+printf '  %-40s %8.2f s  %s\n' "mirt, SHA-256 alone" "$m2_t" "$(mib_s "$m2_t")"
 echo "  ratio vs yr scan:  $(ratio "$yr_t" "$my_t")"
 echo "  ratio vs b3sum:    $(ratio "$b3_t" "$mh_t")"
 echo "  ratio vs openssl:  $(ratio "$os_t" "$mh_t")"
+echo "  BLAKE3 alone vs b3sum:    $(ratio "$b3_t" "$m3_t")"
+echo "  SHA-256 alone vs openssl: $(ratio "$os_t" "$m2_t")"
 both=$(awk -v a="$b3_t" -v b="$os_t" 'BEGIN { print a + b }')
 echo "  ratio vs b3sum + openssl (both digests, two passes): $(ratio "$both" "$mh_t")"
