@@ -32,7 +32,7 @@ fn main() {
         .map(|p| PathBuf::from(String::from_utf8_lossy(p).into_owned()))
         .collect();
     let next = AtomicUsize::new(0);
-    let out = Mutex::new(std::io::BufWriter::new(std::io::stdout().lock()));
+    let out = Mutex::new(std::io::BufWriter::new(std::io::stdout()));
     std::thread::scope(|s| {
         for _ in 0..threads.max(1) {
             s.spawn(|| {
@@ -54,7 +54,7 @@ fn hash(path: &std::path::Path, algorithm: &str) -> std::io::Result<String> {
     let data = read_contents(&mut file, len, DEFAULT_MMAP_THRESHOLD)?;
     Ok(match algorithm {
         "blake3" => blake3::hash(&data).to_hex().to_string(),
-        _ => to_hex(&sha2::Sha256::digest(&data)),
+        _ => to_hex(&sha2::Sha256::digest(&data[..])),
     })
 }
 
