@@ -23,7 +23,9 @@ use sha2::Digest as _;
 use std::fmt::Write as _;
 use std::io::Read;
 
+mod queue;
 mod threaded;
+pub use queue::{HashQueue, Shared, default_sha_threads};
 pub use threaded::{BLOCK_SIZE, Block, ThreadedHasher};
 
 /// Which optional algorithms to compute besides BLAKE3 and SHA-256.
