@@ -365,3 +365,71 @@ fn write_sidecar(path: &Path, digests: &Digests, seal: EncryptedSeal<'_>) -> Res
     f.write_all(&line).at(&side)?;
     f.commit()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `len` bytes of a pattern at an address `skew` bytes past a multiple
+    /// of [`ALIGN`] (the buffer keeps them alive).
+    fn bytes_at(len: usize, skew: usize, seed: usize) -> (Vec<u8>, usize) {
+        let mut v: Vec<u8> = (0..len + 2 * ALIGN)
+            .map(|i| ((i * 7 + seed) % 251) as u8)
+            .collect();
+        let start = v.as_mut_ptr().align_offset(ALIGN).min(ALIGN) + skew;
+        (v, start)
+    }
+
+    /// Folders on the file systems at hand: the temporary folder and, on
+    /// Linux, tmpfs (which refuses direct I/O on older kernels).
+    fn folders() -> Vec<tempfile::TempDir> {
+        let mut dirs = vec![tempfile::tempdir().unwrap()];
+        if let Ok(d) = tempfile::tempdir_in("/dev/shm") {
+            dirs.push(d);
+        }
+        dirs
+    }
+
+    #[test]
+    fn the_file_holds_every_byte_whether_written_direct_or_not() {
+        for dir in folders() {
+            let path = dir.path().join("b.mirt.zip");
+            let mut f = DirectFile::new(AtomicFile::create(&path, false).unwrap());
+            let mut want = Vec::new();
+            // Aligned writes, then one of an odd length (from which on the
+            // file is written buffered), then aligned and unaligned ones.
+            let writes = [
+                (2 * ALIGN, 0),
+                (ALIGN, 0),
+                (100, 0),
+                (ALIGN, 0),
+                (ALIGN + 7, 3),
+            ];
+            for (i, (len, skew)) in writes.into_iter().enumerate() {
+                let (buf, start) = bytes_at(len, skew, i);
+                let part = &buf[start..start + len];
+                f.write_all(part).unwrap();
+                want.extend_from_slice(part);
+                if i == 2 {
+                    assert!(!f.is_direct(), "{}", dir.path().display());
+                }
+            }
+            f.flush().unwrap();
+            assert!(!path.exists(), "renamed before commit");
+            f.into_inner().commit().unwrap();
+            assert!(std::fs::read(&path).unwrap() == want, "{}", path.display());
+        }
+    }
+
+    #[test]
+    fn a_file_dropped_before_commit_leaves_nothing() {
+        for dir in folders() {
+            let path = dir.path().join("b.mirt.zip");
+            let mut f = DirectFile::new(AtomicFile::create(&path, false).unwrap());
+            let (buf, start) = bytes_at(4 * ALIGN, 0, 1);
+            f.write_all(&buf[start..start + 4 * ALIGN]).unwrap();
+            drop(f);
+            assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        }
+    }
+}
