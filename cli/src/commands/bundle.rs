@@ -152,6 +152,8 @@ pub fn exec(args: Args) -> Outcome {
 
 fn create(args: CreateArgs) -> Outcome {
     let started = args.started.unwrap_or_else(Timestamp::now);
+    // Hashing the binary takes as long as some evidence: do it meanwhile.
+    let own_hash = std::thread::spawn(binary_sha256);
     let recipients = args
         .encrypt_to
         .iter()
@@ -195,7 +197,8 @@ fn create(args: CreateArgs) -> Outcome {
     writer.add_paths(&args.paths, false)?;
     writer.add_paths(&args.results, true)?;
     let ended = args.ended.unwrap_or_else(Timestamp::now);
-    let collection = collection(&args, started, ended, method);
+    let own_hash = own_hash.join().ok().flatten();
+    let collection = collection(&args, started, ended, method, own_hash);
     let (sink, sealed) = writer.finish(&collection, &key)?;
     bar.finish_and_clear();
     let root_bytes = format!("{}\n", sealed.root);
@@ -281,6 +284,7 @@ fn collection(
     started: Timestamp,
     ended: Timestamp,
     method: Method,
+    binary_sha256: Option<String>,
 ) -> Collection {
     Collection {
         format: mirt_custody::format::FORMAT_LINE.into(),
@@ -301,7 +305,7 @@ fn collection(
         tool: Tool {
             name: "mirt".into(),
             version: crate::VERSION.into(),
-            binary_sha256: binary_sha256(),
+            binary_sha256,
             command_line: std::env::args_os()
                 .map(|a| a.to_string_lossy().into_owned())
                 .collect(),

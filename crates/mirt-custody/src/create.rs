@@ -1,5 +1,6 @@
-//! Writing a bundle: every evidence file streamed once, hashed (BLAKE3 and
-//! SHA-256, on two threads) and CRC'd as it is copied into the archive.
+//! Writing a bundle: every evidence file streamed once, read straight into
+//! the archive, CRC'd as it is read and hashed (BLAKE3 and SHA-256) on
+//! helper threads while the next one is read.
 
 use crate::custody::{self, Event, NewEntry};
 use crate::error::{Error, Result};
@@ -10,10 +11,12 @@ use crate::format::{
 use crate::keys::{KeyId, SigningKey};
 use crate::source::{entry_for, link_entry, open_evidence, other_entry};
 use crate::sparse::SparseFile;
+use crate::spool::{Pool, Spool};
 use crate::walk::{Found, FoundKind, walk};
 use crate::zip::{Method, ZipWriter};
-use mirt_hash::{Algorithms, ThreadedHasher};
+use mirt_hash::{Algorithms, Digests, HashQueue};
 use serde::Serialize;
+use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -77,33 +80,60 @@ type Progress = Box<dyn FnMut(u64) + Send>;
 
 /// A bundle being written to `W`: evidence first, then results, then
 /// [`finish`](Self::finish) seals it.
-pub struct BundleWriter<W: Write> {
-    zip: ZipWriter<W>,
-    hasher: ThreadedHasher,
+///
+/// Evidence is read straight into the archive's chunks and hashed there by
+/// helper threads while the next file is read (see `spool.rs`), so the
+/// digests of a file arrive later: manifest entries wait in order until
+/// theirs are in. Members are still written strictly in order, and the
+/// bytes are the same as if everything happened one after the other.
+pub struct BundleWriter<W: Write + Send + 'static> {
+    zip: ZipWriter<Spool<W>>,
+    /// Hashes the evidence of compressed members, which is not in the
+    /// archive as such; stored members are hashed by the spool's queue.
+    hashes: Option<HashQueue>,
+    /// Read buffers for compressed members.
+    inputs: Pool,
     opts: CreateOptions,
     out_path: PathBuf,
     version: Vec<u8>,
     manifest: Vec<u8>,
+    /// Entries not yet in the manifest, in order; `true` if waiting for
+    /// the digests of their content.
+    pending: VecDeque<(ManifestEntry, bool)>,
     results_started: bool,
     totals: Totals,
     problems: Vec<ManifestEntry>,
     progress: Option<Progress>,
 }
 
-impl<W: Write> BundleWriter<W> {
-    /// Starts a bundle in `out`; `out_path` names it in errors.
+/// Read size for compressed members, and how many reads may be in flight.
+const INPUT_BLOCK: usize = 1 << 20;
+const INPUT_BLOCKS: usize = 8;
+
+impl<W: Write + Send + 'static> BundleWriter<W> {
+    /// Starts a bundle in `out`; `out_path` names it in errors. `out` is
+    /// written by a thread of its own, in large blocks (a buffer in
+    /// between is not needed).
     pub fn new(out: W, out_path: &Path, opts: CreateOptions) -> Result<Self> {
-        let mut zip = ZipWriter::new(out);
+        let queue = HashQueue::new(opts.extra);
+        let (in_spool, hashes) = match opts.method {
+            Method::Store => (Some(queue), None),
+            Method::Deflate | Method::Zstd => (None, Some(queue)),
+        };
+        let spool = Spool::new(out, in_spool).map_err(|e| write_error(out_path, e))?;
+        let mut zip = ZipWriter::new(spool);
         let version = version_text(&opts.tool_version).into_bytes();
         zip.add(crate::format::VERSION, Method::Store, &version)
             .map_err(|source| write_error(out_path, source))?;
         Ok(BundleWriter {
             zip,
-            hasher: ThreadedHasher::new(opts.extra),
+            hashes,
+            inputs: Pool::new(INPUT_BLOCK, INPUT_BLOCKS),
             opts,
             out_path: out_path.into(),
             version,
             manifest: Vec::new(),
+            pending: VecDeque::new(),
             results_started: false,
             totals: Totals::default(),
             problems: Vec::new(),
@@ -122,7 +152,8 @@ impl<W: Write> BundleWriter<W> {
     }
 
     /// Adds everything under `roots` as evidence (`results == false`) or
-    /// results.
+    /// results. When it returns, everything is handed to the sink (so a
+    /// failure to write shows here, not only when sealing).
     pub fn add_paths(&mut self, roots: &[PathBuf], results: bool) -> Result<()> {
         let folder = if results {
             crate::format::RESULTS_DIR
@@ -132,7 +163,11 @@ impl<W: Write> BundleWriter<W> {
         for found in walk(roots, folder) {
             self.add_found(found, results)?;
         }
-        Ok(())
+        self.zip
+            .get_mut()
+            .sync()
+            .map_err(|e| write_error(&self.out_path, e))?;
+        self.drain(false)
     }
 
     fn add_found(&mut self, found: Found, results: bool) -> Result<()> {
@@ -176,21 +211,57 @@ impl<W: Write> BundleWriter<W> {
             EntryKind::Link => self.totals.links += 1,
             _ => self.totals.unread += 1,
         }
-        self.push(entry);
-        Ok(())
+        self.push(entry, false)
     }
 
-    fn push(&mut self, entry: ManifestEntry) {
-        self.manifest.extend_from_slice(&entry.to_line());
-        if !entry.errors.is_empty() {
-            self.problems.push(entry);
+    fn push(&mut self, entry: ManifestEntry, hashed: bool) -> Result<()> {
+        self.pending.push_back((entry, hashed));
+        self.drain(false)
+    }
+
+    /// Moves the entries whose digests are in (or that need none) from
+    /// the front of `pending` to the manifest; with `wait`, all of them.
+    fn drain(&mut self, wait: bool) -> Result<()> {
+        while let Some((_, hashed)) = self.pending.front() {
+            if *hashed {
+                let queue = match &mut self.hashes {
+                    Some(q) => Some(q),
+                    None => self.zip.get_mut().hasher(),
+                };
+                let digests = match queue {
+                    Some(q) if wait => q.next_digests(),
+                    Some(q) => q.try_next_digests(),
+                    None => None,
+                };
+                match digests {
+                    Some(d) => {
+                        if let Some((entry, _)) = self.pending.front_mut() {
+                            set_digests(entry, &d);
+                        }
+                    }
+                    None if wait => {
+                        return Err(write_error(
+                            &self.out_path,
+                            io::Error::other("the digests of a file are missing"),
+                        ));
+                    }
+                    None => return Ok(()),
+                }
+            }
+            if let Some((entry, _)) = self.pending.pop_front() {
+                self.manifest.extend_from_slice(&entry.to_line());
+                if !entry.errors.is_empty() {
+                    self.problems.push(entry);
+                }
+            }
         }
+        Ok(())
     }
 
     /// Streams `reader` into the member `stored`, described by `entry`
     /// (kind, path, times as read before opening). A read error ends the
     /// member and is recorded (or stops the run, see [`CreateOptions`]);
-    /// a write error always stops it.
+    /// a write error always stops it (it may show only at a later call).
     pub fn add_reader(
         &mut self,
         mut entry: ManifestEntry,
@@ -216,76 +287,92 @@ impl<W: Write> BundleWriter<W> {
             let path = PathBuf::from(&entry.path);
             return self.unreadable(entry.kind, &path, e);
         }
-        let out_path = &self.out_path;
-        let mut member = self
-            .zip
-            .start(stored, self.opts.method)
-            .map_err(|e| write_error(out_path, e))?;
-        let mut read_error = None;
-        loop {
-            let mut buf = self.hasher.take_buffer();
-            let (n, err) = read_block(&mut reader, &mut buf);
-            if n == 0 {
-                self.hasher.put_back(buf);
-            } else {
-                let block = self.hasher.submit(buf, n);
-                member
-                    .write_all(&block)
-                    .map_err(|e| write_error(out_path, e))?;
-                self.hasher.recycle(block);
-                if let Some(p) = &mut self.progress {
-                    p(n as u64);
-                }
-            }
-            if let Some(e) = err {
-                read_error = Some(e);
-                break;
-            }
-            if n == 0 {
-                break;
-            }
-        }
-        let digests = self.hasher.finish_stream();
-        member.finish().map_err(|e| write_error(out_path, e))?;
+        let (len, read_error) = self.copy_member(stored, &mut reader)?;
         if let Some(e) = read_error {
             if self.opts.stop_on_read_error {
                 return Err(Error::EvidenceRead {
                     path: PathBuf::from(&entry.path),
-                    offset: digests.len,
+                    offset: len,
                     source: e,
                 });
             }
             entry
                 .errors
-                .push(format!("read error at offset {}: {e}", digests.len));
+                .push(format!("read error at offset {len}: {e}"));
             entry.status = Status::Partial;
             self.totals.partial += 1;
         } else {
             entry.status = Status::Complete;
-            if entry.file_size.is_some_and(|s| s != digests.len) {
+            if entry.file_size.is_some_and(|s| s != len) {
                 entry.errors.push(format!(
-                    "size changed while reading: {} bytes when opened, {} read",
+                    "size changed while reading: {} bytes when opened, {len} read",
                     entry.file_size.unwrap_or_default(),
-                    digests.len
                 ));
             }
         }
         entry.stored = Some(stored.to_string());
-        entry.size = digests.len;
-        entry.blake3 = Some(digests.blake3_hex());
-        entry.sha256 = Some(digests.sha256_hex());
-        entry.md5 = digests.md5.map(|d| mirt_hash::to_hex(&d));
-        entry.sha1 = digests.sha1.map(|d| mirt_hash::to_hex(&d));
+        entry.size = len;
         self.totals.files += 1;
-        self.totals.bytes += digests.len;
-        self.push(entry);
-        Ok(())
+        self.totals.bytes += len;
+        self.push(entry, true)
+    }
+
+    /// Copies `reader` into a new member and ends its stream of hashed
+    /// bytes: the bytes copied and the read error that ended it, if any.
+    fn copy_member(
+        &mut self,
+        stored: &str,
+        reader: &mut dyn Read,
+    ) -> Result<(u64, Option<io::Error>)> {
+        let out_path = &self.out_path;
+        let werr = |e| write_error(out_path, e);
+        let mut member = self.zip.start(stored, self.opts.method).map_err(werr)?;
+        let mut len = 0u64;
+        let read_error = loop {
+            let (n, err) = match &mut self.hashes {
+                // Stored: read straight into the archive, hashed there.
+                None => member.store_from(reader).map_err(werr)?,
+                // Compressed: read into a block shared with the hashers.
+                Some(q) => {
+                    let mut mem = self.inputs.take();
+                    let (n, err) = read_block(reader, mem.bytes_mut());
+                    if n > 0 {
+                        member.write_all(&mem.bytes()[..n]).map_err(werr)?;
+                    }
+                    q.update(&self.inputs.share(mem, n), 0..n);
+                    // At once: the blocks come back only once hashed.
+                    q.flush();
+                    (n, err)
+                }
+            };
+            len += n as u64;
+            if n > 0
+                && let Some(p) = &mut self.progress
+            {
+                p(n as u64);
+            }
+            if err.is_some() || n == 0 {
+                break err;
+            }
+        };
+        member.finish().map_err(werr)?;
+        match &mut self.hashes {
+            Some(q) => q.end_stream(),
+            None => self.zip.get_mut().end_stream(),
+        }
+        Ok((len, read_error))
     }
 
     /// Writes `collection.json`, `manifest.jsonl`, `ROOT`, `SIGNATURE` and
     /// the first custody entry (`sealed`, by the examiner, at the end time),
     /// then the directory. Returns the sink and what was sealed.
     pub fn finish(mut self, collection: &Collection, key: &SigningKey) -> Result<(W, Sealed)> {
+        // Hand the last evidence to the hashers and wait for every digest.
+        self.zip
+            .get_mut()
+            .sync()
+            .map_err(|e| write_error(&self.out_path, e))?;
+        self.drain(true)?;
         let collection_bytes = collection.to_bytes();
         let root = root_text(&self.version, &collection_bytes, &self.manifest);
         let signature = Signature::sign(key, &root).to_bytes();
@@ -312,7 +399,8 @@ impl<W: Write> BundleWriter<W> {
         add(ROOT, root.as_bytes())?;
         add(SIGNATURE, &signature)?;
         add(CUSTODY, &line)?;
-        let out = self.zip.finish().map_err(|e| write_error(&out_path, e))?;
+        let spool = self.zip.finish().map_err(|e| write_error(&out_path, e))?;
+        let out = spool.finish().map_err(|e| write_error(&out_path, e))?;
         Ok((
             out,
             Sealed {
@@ -326,6 +414,14 @@ impl<W: Write> BundleWriter<W> {
     }
 }
 
+fn set_digests(entry: &mut ManifestEntry, d: &Digests) {
+    debug_assert_eq!(entry.size, d.len, "{}", entry.path);
+    entry.blake3 = Some(d.blake3_hex());
+    entry.sha256 = Some(d.sha256_hex());
+    entry.md5 = d.md5.map(|d| mirt_hash::to_hex(&d));
+    entry.sha1 = d.sha1.map(|d| mirt_hash::to_hex(&d));
+}
+
 fn write_error(path: &Path, source: io::Error) -> Error {
     Error::Write {
         path: path.into(),
@@ -335,7 +431,7 @@ fn write_error(path: &Path, source: io::Error) -> Error {
 
 /// Fills `buf` as far as the reader allows: returns the bytes read and the
 /// error that stopped it, if any (bytes read before an error are kept).
-fn read_block(reader: &mut impl Read, buf: &mut [u8]) -> (usize, Option<io::Error>) {
+fn read_block(reader: &mut dyn Read, buf: &mut [u8]) -> (usize, Option<io::Error>) {
     let mut filled = 0;
     while filled < buf.len() {
         match reader.read(&mut buf[filled..]) {

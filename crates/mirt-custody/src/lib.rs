@@ -42,6 +42,7 @@ mod report;
 mod scan;
 pub mod source;
 mod sparse;
+mod spool;
 mod verify;
 pub mod walk;
 pub mod zip;
@@ -57,7 +58,9 @@ pub use error::{Error, Result};
 pub use extract::{Extracted, extract, refusal};
 pub use format::{Collection, EntryKind, ManifestEntry, Status, Tlp, Tool};
 pub use keys::{KeyDir, KeyId, PublicKey, SigningKey, TrustStore};
-pub use output::{AtomicFile, EncryptedSeal, HashingWriter, Sink, parse_recipient, sidecar_path};
+pub use output::{
+    AtomicFile, DirectFile, EncryptedSeal, HashingWriter, Sink, parse_recipient, sidecar_path,
+};
 pub use report::{Check, Finding};
 pub use scan::member_reader as open_member;
 pub use sparse::SparseFile;

@@ -6,6 +6,7 @@
 use crate::custody::{self, Ciphertext, Event, NewEntry};
 use crate::error::{Error, IoContext, Result};
 use crate::keys::SigningKey;
+use crate::spool::ALIGN;
 use mirt_hash::{Algorithms, Digests, MultiHasher};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -79,6 +80,109 @@ impl Write for AtomicFile {
     }
 }
 
+/// The bundle file written with direct I/O where the system allows it
+/// (Linux, on file systems that support `O_DIRECT`): the archive goes from
+/// the writer's memory to the disk without being copied into the page
+/// cache, which for a bundle of gigabytes is most of the kernel's work (and
+/// would push the evidence out of the cache). Only writes aligned in
+/// memory, length and file offset (as the bundle writer makes them) go
+/// direct; the first one that is not (the end of the archive) switches the
+/// file to ordinary buffered writes, as does a file system that refuses.
+/// Durability is unchanged: [`AtomicFile::commit`] syncs before renaming.
+#[derive(Debug)]
+pub struct DirectFile {
+    file: AtomicFile,
+    pos: u64,
+    direct: bool,
+}
+
+impl DirectFile {
+    /// Writes `file` directly where possible.
+    pub fn new(file: AtomicFile) -> DirectFile {
+        let direct = set_direct(file.tmp.as_file(), true).is_ok();
+        DirectFile {
+            file,
+            pos: 0,
+            direct,
+        }
+    }
+
+    /// Whether writes still go direct.
+    pub fn is_direct(&self) -> bool {
+        self.direct
+    }
+
+    /// The file.
+    pub fn into_inner(self) -> AtomicFile {
+        self.file
+    }
+
+    fn stop_direct(&mut self) -> io::Result<()> {
+        set_direct(self.file.tmp.as_file(), false)?;
+        self.direct = false;
+        Ok(())
+    }
+}
+
+impl Write for DirectFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.direct {
+            let len = buf.len() & !(ALIGN - 1);
+            if len > 0
+                && buf.as_ptr().align_offset(ALIGN) == 0
+                && self.pos.is_multiple_of(ALIGN as u64)
+            {
+                match self.file.file().write(&buf[..len]) {
+                    Ok(n) => {
+                        self.pos += n as u64;
+                        return Ok(n);
+                    }
+                    // The file system refuses direct I/O after all, or
+                    // wants a coarser alignment: write buffered.
+                    Err(e) if is_invalid_argument(&e) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            self.stop_direct()?;
+        }
+        let n = self.file.write(buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn set_direct(file: &File, on: bool) -> io::Result<()> {
+    use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
+    let flags = fcntl_getfl(file)?;
+    let flags = if on {
+        flags | OFlags::DIRECT
+    } else {
+        flags - OFlags::DIRECT
+    };
+    Ok(fcntl_setfl(file, flags)?)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn set_direct(_: &File, on: bool) -> io::Result<()> {
+    if on {
+        Err(io::Error::from(io::ErrorKind::Unsupported))
+    } else {
+        Ok(())
+    }
+}
+
+fn is_invalid_argument(e: &io::Error) -> bool {
+    #[cfg(target_os = "linux")]
+    return e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error());
+    #[cfg(not(target_os = "linux"))]
+    return e.kind() == io::ErrorKind::InvalidInput;
+}
+
 /// Makes the rename durable (best effort: not all systems allow it).
 fn sync_parent(path: &Path) {
     #[cfg(unix)]
@@ -143,8 +247,9 @@ pub fn parse_recipient(text: &str) -> Result<Box<dyn age::Recipient + Send>> {
 
 /// The buffered, possibly encrypting, sink a bundle is written into.
 pub enum Sink {
-    /// Plain `NAME.mirt.zip`.
-    Plain(BufWriter<AtomicFile>),
+    /// Plain `NAME.mirt.zip` (the bundle writer hands it large aligned
+    /// writes, so it needs no buffer of its own).
+    Plain(DirectFile),
     /// `NAME.mirt.zip.age`.
     Encrypted(Box<age::stream::StreamWriter<HashingWriter<BufWriter<AtomicFile>>>>),
 }
@@ -176,7 +281,7 @@ impl Sink {
     /// A plain bundle at `path`.
     pub fn plain(path: &Path, overwrite: bool) -> Result<Sink> {
         let file = AtomicFile::create(path, overwrite)?;
-        Ok(Sink::Plain(BufWriter::with_capacity(BUFFER, file)))
+        Ok(Sink::Plain(DirectFile::new(file)))
     }
 
     /// An encrypted bundle at `path` (`NAME.mirt.zip.age`).
@@ -214,7 +319,7 @@ impl Sink {
             source,
         };
         match self {
-            Sink::Plain(w) => w.into_inner().map_err(|e| werr(e.into_error()))?.commit(),
+            Sink::Plain(w) => w.into_inner().commit(),
             Sink::Encrypted(w) => {
                 let hashing = (*w).finish().map_err(werr)?;
                 let (buffered, digests) = hashing.finish();
@@ -259,4 +364,72 @@ fn write_sidecar(path: &Path, digests: &Digests, seal: EncryptedSeal<'_>) -> Res
     let mut f = AtomicFile::create(&side, true)?;
     f.write_all(&line).at(&side)?;
     f.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `len` bytes of a pattern at an address `skew` bytes past a multiple
+    /// of [`ALIGN`] (the buffer keeps them alive).
+    fn bytes_at(len: usize, skew: usize, seed: usize) -> (Vec<u8>, usize) {
+        let mut v: Vec<u8> = (0..len + 2 * ALIGN)
+            .map(|i| ((i * 7 + seed) % 251) as u8)
+            .collect();
+        let start = v.as_mut_ptr().align_offset(ALIGN).min(ALIGN) + skew;
+        (v, start)
+    }
+
+    /// Folders on the file systems at hand: the temporary folder and, on
+    /// Linux, tmpfs (which refuses direct I/O on older kernels).
+    fn folders() -> Vec<tempfile::TempDir> {
+        let mut dirs = vec![tempfile::tempdir().unwrap()];
+        if let Ok(d) = tempfile::tempdir_in("/dev/shm") {
+            dirs.push(d);
+        }
+        dirs
+    }
+
+    #[test]
+    fn the_file_holds_every_byte_whether_written_direct_or_not() {
+        for dir in folders() {
+            let path = dir.path().join("b.mirt.zip");
+            let mut f = DirectFile::new(AtomicFile::create(&path, false).unwrap());
+            let mut want = Vec::new();
+            // Aligned writes, then one of an odd length (from which on the
+            // file is written buffered), then aligned and unaligned ones.
+            let writes = [
+                (2 * ALIGN, 0),
+                (ALIGN, 0),
+                (100, 0),
+                (ALIGN, 0),
+                (ALIGN + 7, 3),
+            ];
+            for (i, (len, skew)) in writes.into_iter().enumerate() {
+                let (buf, start) = bytes_at(len, skew, i);
+                let part = &buf[start..start + len];
+                f.write_all(part).unwrap();
+                want.extend_from_slice(part);
+                if i == 2 {
+                    assert!(!f.is_direct(), "{}", dir.path().display());
+                }
+            }
+            f.flush().unwrap();
+            assert!(!path.exists(), "renamed before commit");
+            f.into_inner().commit().unwrap();
+            assert!(std::fs::read(&path).unwrap() == want, "{}", path.display());
+        }
+    }
+
+    #[test]
+    fn a_file_dropped_before_commit_leaves_nothing() {
+        for dir in folders() {
+            let path = dir.path().join("b.mirt.zip");
+            let mut f = DirectFile::new(AtomicFile::create(&path, false).unwrap());
+            let (buf, start) = bytes_at(4 * ALIGN, 0, 1);
+            f.write_all(&buf[start..start + 4 * ALIGN]).unwrap();
+            drop(f);
+            assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        }
+    }
 }

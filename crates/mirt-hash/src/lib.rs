@@ -18,9 +18,11 @@
 // Only `read` maps files into memory, with its safety argument there.
 #![deny(unsafe_code)]
 
+mod queue;
 mod read;
 mod threaded;
 
+pub use queue::{HashQueue, Shared, default_sha_threads};
 pub use read::{Contents, DEFAULT_MMAP_THRESHOLD, open_evidence, read_contents};
 pub use threaded::{BLOCK_SIZE, Block, ThreadedHasher};
 

@@ -23,14 +23,14 @@ enum Msg {
     End,
 }
 
-struct Slow {
+pub(crate) struct Slow {
     sha256: sha2::Sha256,
     md5: Option<md5::Md5>,
     sha1: Option<sha1::Sha1>,
 }
 
 impl Slow {
-    fn new(extra: Algorithms) -> Self {
+    pub(crate) fn new(extra: Algorithms) -> Self {
         Slow {
             sha256: sha2::Sha256::new(),
             md5: extra.md5.then(md5::Md5::new),
@@ -38,7 +38,7 @@ impl Slow {
         }
     }
 
-    fn update(&mut self, data: &[u8]) {
+    pub(crate) fn update(&mut self, data: &[u8]) {
         self.sha256.update(data);
         if let Some(h) = &mut self.md5 {
             h.update(data);
@@ -48,7 +48,7 @@ impl Slow {
         }
     }
 
-    fn finish(self) -> SlowDigests {
+    pub(crate) fn finish(self) -> SlowDigests {
         (
             self.sha256.finalize().into(),
             self.md5.map(|h| h.finalize().into()),
@@ -57,7 +57,7 @@ impl Slow {
     }
 }
 
-type SlowDigests = ([u8; 32], Option<[u8; 16]>, Option<[u8; 20]>);
+pub(crate) type SlowDigests = ([u8; 32], Option<[u8; 16]>, Option<[u8; 20]>);
 
 /// What one helper thread computes.
 #[allow(clippy::large_enum_variant)] // one per thread, never moved around

@@ -11,7 +11,7 @@ mod writer;
 
 pub(crate) use reader::first_difference;
 pub use reader::{Member, ZipIndex};
-pub use writer::{EntryWriter, ZipWriter};
+pub use writer::{EntryWriter, Fill, ZipWriter};
 
 /// How a member's bytes are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

@@ -2,7 +2,30 @@
 //! it can write straight into an age encryptor or a pipe.
 
 use super::{CentralEntry, Method, central_header, descriptor, local_header, tail};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
+
+/// A sink that evidence can be read into directly, without a copy in
+/// between (see [`crate::spool::Spool`]).
+pub trait Fill: Write {
+    /// Reads once from `r` straight into the sink's next bytes; `seen` gets
+    /// the bytes read. Returns how many (0 at the end of `r`) and the read
+    /// error, if any; `Err` is a failure to write.
+    fn fill_from(
+        &mut self,
+        r: &mut dyn Read,
+        seen: &mut dyn FnMut(&[u8]),
+    ) -> io::Result<(usize, Option<io::Error>)>;
+}
+
+impl<W: Write + Send + 'static> Fill for crate::spool::Spool<W> {
+    fn fill_from(
+        &mut self,
+        r: &mut dyn Read,
+        seen: &mut dyn FnMut(&[u8]),
+    ) -> io::Result<(usize, Option<io::Error>)> {
+        crate::spool::Spool::fill_from(self, r, seen)
+    }
+}
 
 /// Counts the bytes that go through, for member offsets.
 struct Counting<W> {
@@ -23,6 +46,18 @@ impl<W: Write> Write for Counting<W> {
     }
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
+    }
+}
+
+impl<W: Fill> Counting<W> {
+    fn fill_from(
+        &mut self,
+        r: &mut dyn Read,
+        seen: &mut dyn FnMut(&[u8]),
+    ) -> io::Result<(usize, Option<io::Error>)> {
+        let (n, err) = self.inner.fill_from(r, seen)?;
+        self.pos += n as u64;
+        Ok((n, err))
     }
 }
 
@@ -52,6 +87,11 @@ impl<W: Write> ZipWriter<W> {
             },
             entries,
         }
+    }
+
+    /// The sink (to reach it between members).
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out.inner
     }
 
     /// Bytes written so far (the offset of the next member).
@@ -151,6 +191,25 @@ impl<W: Write> Write for EntryWriter<'_, W> {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+impl<W: Fill> EntryWriter<'_, W> {
+    /// Reads once from `r` straight into a stored member: the bytes are
+    /// not copied on the way. Returns the bytes read (0 at the end of `r`)
+    /// and the read error, if any; `Err` is a failure to write, or a
+    /// compressed member (write those with `write_all`).
+    pub fn store_from(&mut self, r: &mut dyn Read) -> io::Result<(usize, Option<io::Error>)> {
+        let Sink::Store(out) = &mut self.sink else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "only stored members are read into directly",
+            ));
+        };
+        let crc = &mut self.crc;
+        let (n, err) = out.fill_from(r, &mut |b| crc.update(b))?;
+        self.size += n as u64;
+        Ok((n, err))
     }
 }
 
