@@ -3,8 +3,9 @@
 //! how fields and literals are referred to, so the same types serve before
 //! (names, texts) and after (slots, atoms) bucket assembly.
 
-use super::pattern::Pattern;
+use super::pattern::{LazyRegex, Pattern};
 use ipnet::IpNet;
+use std::sync::Arc;
 
 /// A boolean expression over the tests of a program.
 #[derive(Debug, Clone)]
@@ -106,6 +107,22 @@ pub(crate) struct Test<F, L> {
 pub(crate) struct Program<F, L> {
     pub expr: Expr,
     pub tests: Vec<Test<F, L>>,
+}
+
+impl<F, L> Program<F, L> {
+    /// The regexes of the program's string tests.
+    pub(crate) fn regexes_mut(&mut self) -> impl Iterator<Item = &mut Arc<LazyRegex>> {
+        self.tests
+            .iter_mut()
+            .flat_map(|t| match &mut t.check {
+                Check::Strings { groups, .. } => groups.iter_mut().flatten(),
+                _ => [].iter_mut().flatten(),
+            })
+            .filter_map(|p| match p {
+                Pattern::Regex(re, _) => Some(re),
+                _ => None,
+            })
+    }
 }
 
 impl<F, L> Check<F, L> {
