@@ -126,6 +126,20 @@ impl<F, L> Program<F, L> {
 }
 
 impl<F, L> Check<F, L> {
+    /// Calls `f` with each literal, in the order [`Check::map`] visits
+    /// them.
+    pub(crate) fn for_each_lit(&self, mut f: impl FnMut(&L)) {
+        if let Check::Strings { groups, .. } = self {
+            for p in groups.iter().flatten() {
+                match p {
+                    Pattern::Literal(l) => f(l),
+                    Pattern::Regex(_, required) => required.iter().for_each(&mut f),
+                    Pattern::Empty | Pattern::Present => {}
+                }
+            }
+        }
+    }
+
     /// Maps fields and literals to another representation.
     pub(crate) fn map<G, M>(
         &self,

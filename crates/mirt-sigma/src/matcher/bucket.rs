@@ -79,7 +79,8 @@ impl Builder {
             } else {
                 lit.text.to_ascii_lowercase()
             },
-            ..lit.clone()
+            pos: lit.pos,
+            cased: lit.cased,
         };
         let len = lit.text.len();
         let id = *self.atoms.entry((slot, lit)).or_insert(next);
@@ -92,9 +93,8 @@ impl Builder {
     fn test(&mut self, t: &Test<String, Lit>) -> Test<u16, u32> {
         match &t.target {
             Target::Keywords => {
-                let mut lits = Vec::new();
-                t.check.map(|_| 0u16, |l: &Lit| lits.push(l.clone()));
-                let ids: Vec<u32> = lits.iter().map(|l| self.atom(KEYWORDS, l)).collect();
+                let mut ids = Vec::new();
+                t.check.for_each_lit(|l| ids.push(self.atom(KEYWORDS, l)));
                 let mut id_iter = ids.into_iter();
                 Test {
                     target: Target::Keywords,
@@ -110,9 +110,8 @@ impl Builder {
                     _ => Vec::new(),
                 };
                 let mut other_iter = others.into_iter();
-                let mut lits = Vec::new();
-                t.check.map(|_| 0u16, |l: &Lit| lits.push(l.clone()));
-                let ids: Vec<u32> = lits.iter().map(|l| self.atom(slot, l)).collect();
+                let mut ids = Vec::new();
+                t.check.for_each_lit(|l| ids.push(self.atom(slot, l)));
                 let mut id_iter = ids.into_iter();
                 Test {
                     target: Target::Field(slot),
