@@ -3,6 +3,8 @@
 //! a literal cannot say (inner wildcards, `?`, non-ASCII case folding).
 
 use crate::value::{Piece, SigmaString};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::{Arc, OnceLock};
 
 /// Where a literal must occur in the field.
@@ -75,6 +77,24 @@ impl LazyRegex {
             Some(Compiled::Bytes(re)) => re.is_match(text.as_bytes()),
             Some(Compiled::Unicode(re)) => re.is_match(text),
             None => false,
+        }
+    }
+}
+
+/// Shares one [`LazyRegex`] between equal regexes (the variants of a rule
+/// for each of its sources, rules that repeat a regex), so that each is
+/// compiled once.
+#[derive(Default)]
+pub(crate) struct RegexPool(HashMap<(String, bool), Arc<LazyRegex>>);
+
+impl RegexPool {
+    /// Replaces `re` by the pool's equal regex, or adds it.
+    pub(crate) fn share(&mut self, re: &mut Arc<LazyRegex>) {
+        match self.0.entry((re.source.clone(), re.bytes)) {
+            Entry::Occupied(e) => *re = Arc::clone(e.get()),
+            Entry::Vacant(e) => {
+                e.insert(Arc::clone(re));
+            }
         }
     }
 }
@@ -156,9 +176,65 @@ pub(crate) struct Lit {
     pub cased: bool,
 }
 
-/// Builds the pattern for `s` at `pos`. `keyword` patterns search every
-/// value of the event: their wildcard forms get no prefilter literal.
+/// Builds the patterns for `s` at `pos`, any of which matching is a
+/// match: one, or the case variants of a literal that needs more than
+/// ASCII case folding. `keyword` patterns search every value of the event:
+/// their wildcard forms get no prefilter literal.
 pub(crate) fn build(
+    s: &SigmaString,
+    pos: Pos,
+    cased: bool,
+    keyword: bool,
+) -> Result<Vec<Pattern<Lit>>, String> {
+    if let [Piece::Lit(text)] = s.pieces.as_slice()
+        && !cased
+        && !folds_like_ascii(text)
+        && let Some(variants) = case_variants(text)
+    {
+        let lit = |text| {
+            Pattern::Literal(Lit {
+                text,
+                pos,
+                cased: true,
+            })
+        };
+        return Ok(variants.into_iter().map(lit).collect());
+    }
+    build_one(s, pos, cased, keyword).map(|p| vec![p])
+}
+
+/// At most this many case variants of a literal are searched for; longer
+/// literals with letters beyond ASCII go to a case-insensitive regex.
+const MAX_CASE_VARIANTS: usize = 16;
+
+/// Every spelling of `text` that a case-insensitive match accepts: each
+/// character replaced by the members of its simple case folding class, as
+/// the regex engine folds case.
+fn case_variants(text: &str) -> Option<Vec<String>> {
+    use regex_syntax::hir::{ClassUnicode, ClassUnicodeRange};
+    let mut out = vec![String::new()];
+    for c in text.chars() {
+        let mut class = ClassUnicode::new([ClassUnicodeRange::new(c, c)]);
+        class.case_fold_simple();
+        let forms: Vec<char> = class.iter().flat_map(|r| r.start()..=r.end()).collect();
+        if out.len() * forms.len() > MAX_CASE_VARIANTS {
+            return None;
+        }
+        out = out
+            .iter()
+            .flat_map(|prefix| {
+                forms.iter().map(move |f| {
+                    let mut s = prefix.clone();
+                    s.push(*f);
+                    s
+                })
+            })
+            .collect();
+    }
+    Some(out)
+}
+
+fn build_one(
     s: &SigmaString,
     pos: Pos,
     cased: bool,
@@ -291,7 +367,7 @@ mod tests {
             ("äbc", Pos::Exact, None),
         ];
         for (raw, pos, want) in cases {
-            let p = build(&SigmaString::parse(raw, false), pos, false, false).unwrap();
+            let p = build_one(&SigmaString::parse(raw, false), pos, false, false).unwrap();
             assert_eq!(
                 lit(&p),
                 want.map(|(t, p)| (t.to_string(), p)),
@@ -299,21 +375,53 @@ mod tests {
             );
         }
         assert!(matches!(
-            build(&SigmaString::parse("", false), Pos::Exact, false, false),
+            build_one(&SigmaString::parse("", false), Pos::Exact, false, false),
             Ok(Pattern::Empty)
         ));
         assert!(matches!(
-            build(&SigmaString::parse("*", false), Pos::Exact, false, false),
+            build_one(&SigmaString::parse("*", false), Pos::Exact, false, false),
             Ok(Pattern::Present)
         ));
         assert!(matches!(
-            build(&SigmaString::parse("", false), Pos::Contains, false, false),
+            build_one(&SigmaString::parse("", false), Pos::Contains, false, false),
             Ok(Pattern::Present)
         ));
     }
 
     #[test]
+    fn short_unicode_literals_become_their_case_variants() {
+        let texts = |raw: &str| -> Vec<(String, bool)> {
+            build(&SigmaString::parse(raw, false), Pos::Contains, false, false)
+                .unwrap()
+                .into_iter()
+                .map(|p| match p {
+                    Pattern::Literal(l) => (l.text, l.cased),
+                    _ => panic!("{raw}: not a literal"),
+                })
+                .collect()
+        };
+        // Cyrillic A, as the homoglyph rules write it.
+        assert_eq!(
+            texts("\u{410}"),
+            vec![("\u{410}".to_string(), true), ("\u{430}".to_string(), true)]
+        );
+        // The Kelvin sign folds with k: every member of the class.
+        assert_eq!(texts("\u{212a}").len(), 3);
+        assert_eq!(texts("Äb").len(), 4);
+        // Too many variants: a regex.
+        let long = build(
+            &SigmaString::parse("ÄRGERLICH", false),
+            Pos::Contains,
+            false,
+            false,
+        )
+        .unwrap();
+        assert!(matches!(long.as_slice(), [Pattern::Regex(..)]));
+    }
+
+    #[test]
     fn regexes_for_inner_wildcards_and_unicode() {
+        let build = build_one;
         let p = build(
             &SigmaString::parse(r"C:\\*\evil?.exe", false),
             Pos::Exact,

@@ -3,8 +3,9 @@
 //! how fields and literals are referred to, so the same types serve before
 //! (names, texts) and after (slots, atoms) bucket assembly.
 
-use super::pattern::Pattern;
+use super::pattern::{LazyRegex, Pattern};
 use ipnet::IpNet;
+use std::sync::Arc;
 
 /// A boolean expression over the tests of a program.
 #[derive(Debug, Clone)]
@@ -108,7 +109,37 @@ pub(crate) struct Program<F, L> {
     pub tests: Vec<Test<F, L>>,
 }
 
+impl<F, L> Program<F, L> {
+    /// The regexes of the program's string tests.
+    pub(crate) fn regexes_mut(&mut self) -> impl Iterator<Item = &mut Arc<LazyRegex>> {
+        self.tests
+            .iter_mut()
+            .flat_map(|t| match &mut t.check {
+                Check::Strings { groups, .. } => groups.iter_mut().flatten(),
+                _ => [].iter_mut().flatten(),
+            })
+            .filter_map(|p| match p {
+                Pattern::Regex(re, _) => Some(re),
+                _ => None,
+            })
+    }
+}
+
 impl<F, L> Check<F, L> {
+    /// Calls `f` with each literal, in the order [`Check::map`] visits
+    /// them.
+    pub(crate) fn for_each_lit(&self, mut f: impl FnMut(&L)) {
+        if let Check::Strings { groups, .. } = self {
+            for p in groups.iter().flatten() {
+                match p {
+                    Pattern::Literal(l) => f(l),
+                    Pattern::Regex(_, required) => required.iter().for_each(&mut f),
+                    Pattern::Empty | Pattern::Present => {}
+                }
+            }
+        }
+    }
+
     /// Maps fields and literals to another representation.
     pub(crate) fn map<G, M>(
         &self,

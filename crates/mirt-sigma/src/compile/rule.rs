@@ -352,7 +352,7 @@ fn strings(
     for v in vals {
         let s = transform::into_text(v)?;
         if seen.insert(s.pieces.clone()) {
-            patterns.push(pattern::build(&s, pos, cased, keyword)?);
+            patterns.extend(pattern::build(&s, pos, cased, keyword)?);
         }
     }
     Ok(patterns)

@@ -4,11 +4,12 @@
 //! without (its prefilter).
 
 use super::access::Header;
+use super::automata::Automata;
 use super::cimap::CiMap;
 use crate::compile::Variant;
 use crate::compile::pattern::{Lit, Pattern, Pos};
 use crate::compile::program::{Check, Expr, Program, Target, Test};
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::AhoCorasick;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -40,6 +41,8 @@ pub(crate) struct Bucket {
     pub slot_names: Vec<String>,
     pub slot_headers: Vec<Option<Header>>,
     pub index: CiMap<u16>,
+    /// [`length_bit`]s of the slot names.
+    pub name_lengths: u64,
     pub scanners: Vec<Scanner>,
     pub atom_count: u32,
     pub rules: Vec<BucketRule>,
@@ -76,7 +79,8 @@ impl Builder {
             } else {
                 lit.text.to_ascii_lowercase()
             },
-            ..lit.clone()
+            pos: lit.pos,
+            cased: lit.cased,
         };
         let len = lit.text.len();
         let id = *self.atoms.entry((slot, lit)).or_insert(next);
@@ -89,9 +93,8 @@ impl Builder {
     fn test(&mut self, t: &Test<String, Lit>) -> Test<u16, u32> {
         match &t.target {
             Target::Keywords => {
-                let mut lits = Vec::new();
-                t.check.map(|_| 0u16, |l: &Lit| lits.push(l.clone()));
-                let ids: Vec<u32> = lits.iter().map(|l| self.atom(KEYWORDS, l)).collect();
+                let mut ids = Vec::new();
+                t.check.for_each_lit(|l| ids.push(self.atom(KEYWORDS, l)));
                 let mut id_iter = ids.into_iter();
                 Test {
                     target: Target::Keywords,
@@ -107,9 +110,8 @@ impl Builder {
                     _ => Vec::new(),
                 };
                 let mut other_iter = others.into_iter();
-                let mut lits = Vec::new();
-                t.check.map(|_| 0u16, |l: &Lit| lits.push(l.clone()));
-                let ids: Vec<u32> = lits.iter().map(|l| self.atom(slot, l)).collect();
+                let mut ids = Vec::new();
+                t.check.for_each_lit(|l| ids.push(self.atom(slot, l)));
                 let mut id_iter = ids.into_iter();
                 Test {
                     target: Target::Field(slot),
@@ -125,8 +127,8 @@ impl Builder {
 
 impl Bucket {
     /// Assembles the bucket of `variants` (pairs of variant index and
-    /// variant).
-    pub(crate) fn build(variants: &[(u32, &Variant)]) -> Bucket {
+    /// variant), with automata from (and for) `automata`.
+    pub(crate) fn build(variants: &[(u32, &Variant)], automata: &Automata) -> Bucket {
         let mut b = Builder::default();
         let mut rules = Vec::with_capacity(variants.len());
         for (id, v) in variants {
@@ -152,12 +154,14 @@ impl Bucket {
             }
         }
         atom_rules.iter_mut().for_each(|l| l.dedup());
-        let scanners = scanners(&b.atoms);
+        let scanners = scanners(&b.atoms, automata);
         let slot_headers = b.slots.iter().map(|n| Header::from_name(n)).collect();
+        let name_lengths = b.slots.iter().fold(0, |m, n| m | length_bit(n));
         Bucket {
             slot_names: b.slots,
             slot_headers,
             index: b.index,
+            name_lengths,
             scanners,
             atom_count,
             rules,
@@ -167,24 +171,19 @@ impl Bucket {
     }
 }
 
+/// A bit for the length of a field name (lengths of 63 and more share one).
+pub(crate) fn length_bit(name: &str) -> u64 {
+    1 << name.len().min(63)
+}
+
 /// Where each literal of an automaton must occur, per atom.
 type AtomPlaces = Vec<(u32, Pos)>;
 
-/// One automaton over `patterns`. Literals of case-insensitive patterns
-/// are lower-cased and matched against the lower-cased text: half the
-/// automaton of an ASCII-case-insensitive one.
-fn automaton(patterns: &[&str]) -> Option<Arc<AhoCorasick>> {
-    AhoCorasick::builder()
-        .match_kind(MatchKind::Standard)
-        // Compact and quick to build; a DFA per field and bucket costs more
-        // memory (and page faults) than it saves time.
-        .kind(Some(AhoCorasickKind::ContiguousNFA))
-        .build(patterns)
-        .ok()
-        .map(Arc::new)
-}
-
-fn scanners(atoms: &BTreeMap<(u16, Lit), u32>) -> Vec<Scanner> {
+/// One automaton per field (and case mode) over the bucket's literals for
+/// it. Literals of case-insensitive patterns are lower-cased and matched
+/// against the lower-cased text: half the automaton of an
+/// ASCII-case-insensitive one.
+fn scanners(atoms: &BTreeMap<(u16, Lit), u32>, automata: &Automata) -> Vec<Scanner> {
     // (slot, cased) -> text -> atoms
     let mut groups: BTreeMap<(u16, bool), BTreeMap<&str, AtomPlaces>> = BTreeMap::new();
     for ((slot, lit), id) in atoms {
@@ -199,7 +198,7 @@ fn scanners(atoms: &BTreeMap<(u16, Lit), u32>) -> Vec<Scanner> {
         .into_iter()
         .filter_map(|((slot, cased), texts)| {
             let (patterns, atoms): (Vec<&str>, Vec<AtomPlaces>) = texts.into_iter().unzip();
-            let ac = automaton(&patterns)?;
+            let ac = automata.get(&patterns)?;
             Some(Scanner {
                 slot,
                 cased,

@@ -4,7 +4,7 @@
 //! reused [`Scratch`]: nothing is allocated per event.
 
 use super::access::{self, FieldRef, Loc};
-use super::bucket::{Bucket, BucketRule, KEYWORDS, Scanner, SlotProgram};
+use super::bucket::{Bucket, BucketRule, KEYWORDS, Scanner, SlotProgram, length_bit};
 use crate::compile::pattern::{Pattern, Pos};
 use crate::compile::program::{Check, Expr, Target, Test, TimePart};
 use mirt_core::Event;
@@ -20,6 +20,82 @@ pub struct Scratch {
     num: String,
     num2: String,
     lower: String,
+    keywords: KeywordText,
+    pub(crate) channel: ChannelMemo,
+}
+
+/// The channel of the last event a matcher routed, and its table.
+#[derive(Debug, Default)]
+pub(crate) struct ChannelMemo {
+    /// The matcher's id (0: none yet).
+    pub matcher: u64,
+    pub name: Option<Box<str>>,
+    pub table: Option<u32>,
+}
+
+/// Every value of an event (the text a keyword search looks at) joined
+/// into one text, as written and in lower case, built when a bucket with
+/// keyword searches first needs it.
+#[derive(Debug, Default)]
+struct KeywordText {
+    cased: String,
+    lower: String,
+    /// Byte ranges of the values in the texts.
+    bounds: Vec<(usize, usize)>,
+    built: bool,
+}
+
+impl KeywordText {
+    fn clear(&mut self) {
+        self.built = false;
+        self.lower.clear();
+    }
+
+    /// Builds the joined text (in lower case too unless `cased`), once
+    /// per event.
+    fn prepare(&mut self, event: &Event, cased: bool, num: &mut String) {
+        if !self.built {
+            self.cased.clear();
+            self.bounds.clear();
+            let KeywordText { cased, bounds, .. } = self;
+            let mut add = |t: &str| {
+                let start = cased.len();
+                cased.push_str(t);
+                bounds.push((start, cased.len()));
+                // A separator no literal spans: a match is checked to lie
+                // within one value anyway.
+                cased.push('\0');
+                false
+            };
+            for (_, v) in event.fields.iter() {
+                access::any_text(FieldRef::Value(v), num, &mut add);
+            }
+            if let Some(m) = event.message.as_deref() {
+                add(m);
+            }
+            self.built = true;
+        }
+        if !cased && self.lower.is_empty() && !self.cased.is_empty() {
+            self.lower.push_str(&self.cased);
+            self.lower.make_ascii_lowercase();
+        }
+    }
+
+    /// The joined text, as written or in lower case (after [`Self::prepare`]).
+    fn text(&self, cased: bool) -> &str {
+        if cased { &self.cased } else { &self.lower }
+    }
+
+    /// The range of the value that holds the match `start..end`, if one
+    /// value holds it whole.
+    fn value_around(&self, start: usize, end: usize) -> Option<(usize, usize)> {
+        let i = self
+            .bounds
+            .partition_point(|(s, _)| *s <= start)
+            .checked_sub(1)?;
+        let (from, to) = self.bounds[i];
+        (end <= to).then_some((from, to))
+    }
 }
 
 impl Scratch {
@@ -107,6 +183,11 @@ fn provider_ok(rule: &BucketRule, event: &Event) -> bool {
 fn resolve_slots(b: &Bucket, event: &Event, s: &mut Scratch) {
     let epoch = s.epoch;
     for (i, (name, _)) in event.fields.iter().enumerate() {
+        // Most of an event's fields are not the bucket's: their length
+        // alone says so, without hashing the name.
+        if b.name_lengths & length_bit(name) == 0 {
+            continue;
+        }
         if let Some(&slot) = b.index.get(name) {
             let entry = &mut s.slots[slot as usize];
             if entry.0 != epoch {
@@ -123,6 +204,9 @@ fn resolve_slots(b: &Bucket, event: &Event, s: &mut Scratch) {
         }
     }
     for (i, (name, _)) in event.system.iter().enumerate() {
+        if b.name_lengths & length_bit(name) == 0 {
+            continue;
+        }
         if let Some(&slot) = b.index.get(name) {
             let entry = &mut s.slots[slot as usize];
             if entry.0 != epoch {
@@ -141,39 +225,39 @@ fn run_scanners(b: &Bucket, event: &Event, s: &mut Scratch) {
         candidates,
         num,
         lower,
+        keywords,
         ..
     } = s;
-    let mut found = |sc: &Scanner, text: &str, lower: &mut String| {
-        let hay = if sc.cased {
-            text
-        } else {
-            lower.clear();
-            lower.push_str(text);
-            lower.make_ascii_lowercase();
-            lower.as_str()
-        };
-        for m in sc.ac.find_overlapping_iter(hay) {
-            for &(atom, pos) in &sc.atoms[m.pattern().as_usize()] {
-                if pos.accepts(m.start(), m.end(), hay.len()) && atoms[atom as usize] != epoch {
-                    atoms[atom as usize] = epoch;
-                    for &r in &b.atom_rules[atom as usize] {
-                        if rules[r as usize] != epoch {
-                            rules[r as usize] = epoch;
-                            candidates.push(r);
-                        }
+    let mut record = |sc: &Scanner, pattern: usize, start: usize, end: usize, len: usize| {
+        for &(atom, pos) in &sc.atoms[pattern] {
+            if pos.accepts(start, end, len) && atoms[atom as usize] != epoch {
+                atoms[atom as usize] = epoch;
+                for &r in &b.atom_rules[atom as usize] {
+                    if rules[r as usize] != epoch {
+                        rules[r as usize] = epoch;
+                        candidates.push(r);
                     }
                 }
             }
         }
-        false
     };
+    keywords.clear();
     for sc in &b.scanners {
         if sc.slot == KEYWORDS {
-            for (_, v) in event.fields.iter() {
-                access::any_text(FieldRef::Value(v), num, &mut |t| found(sc, t, lower));
-            }
-            if let Some(m) = event.message.as_deref() {
-                found(sc, m, lower);
+            // Every value of the event in one text: one search, not one
+            // per value; each match is placed back into its value.
+            keywords.prepare(event, sc.cased, num);
+            let hay = keywords.text(sc.cased);
+            for m in sc.ac.find_overlapping_iter(hay) {
+                if let Some((from, to)) = keywords.value_around(m.start(), m.end()) {
+                    record(
+                        sc,
+                        m.pattern().as_usize(),
+                        m.start() - from,
+                        m.end() - from,
+                        to - from,
+                    );
+                }
             }
             continue;
         }
@@ -184,7 +268,20 @@ fn run_scanners(b: &Bucket, event: &Event, s: &mut Scratch) {
         let Some(value) = access::value_at(event, loc) else {
             continue;
         };
-        access::any_text(value, num, &mut |text| found(sc, text, lower));
+        access::any_text(value, num, &mut |text| {
+            let hay = if sc.cased {
+                text
+            } else {
+                lower.clear();
+                lower.push_str(text);
+                lower.make_ascii_lowercase();
+                lower.as_str()
+            };
+            for m in sc.ac.find_overlapping_iter(hay) {
+                record(sc, m.pattern().as_usize(), m.start(), m.end(), hay.len());
+            }
+            false
+        });
     }
 }
 

@@ -1,18 +1,23 @@
-//! The compiled matcher: rule variants grouped into buckets by channel and
-//! event id, so that an event meets only the rules that can match it.
+//! The compiled matcher: rule variants grouped into buckets by the channel
+//! and event id they can match (one bucket per route, see [`route`]), so
+//! that an event meets only the rules that can match it.
 
 mod access;
+mod automata;
 mod bucket;
 mod cimap;
 mod eval;
+mod route;
 
 use crate::compile::Variant;
+use crate::compile::pattern::RegexPool;
+use automata::Automata;
 use bucket::Bucket;
-use cimap::CiMap;
 use mirt_core::{Event, Value};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap};
+use route::Routes;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use eval::Scratch;
 
@@ -33,58 +38,37 @@ pub struct Hit {
     index: u32,
 }
 
-#[derive(Debug, Default)]
-struct Route {
-    by_event_id: HashMap<u32, u32>,
-    other: Option<u32>,
-}
-
-/// The variants of one bucket, assembled when the first event needs them:
-/// a run over a few logs builds the automata of a few buckets only.
+/// The variants of one route, assembled into a bucket when the first
+/// event needs them: a run over a few logs builds the automata of a few
+/// routes only.
 struct LazyBucket {
     members: Vec<u32>,
     built: OnceLock<Bucket>,
 }
 
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
 /// Routes events to buckets and runs them.
 pub(crate) struct Matcher {
     pub(crate) variants: Vec<Variant>,
     buckets: Vec<LazyBucket>,
-    channels: CiMap<Route>,
-    global: Route,
+    routes: Routes,
+    automata: Automata,
+    /// Tells matchers apart in a [`Scratch`] that serves several.
+    id: u64,
 }
 
 impl Matcher {
-    /// Builds the buckets for `variants` (in parallel). Each variant lives
-    /// in the buckets of its own keys only: (channel or any, event id or
-    /// any); an event visits up to four buckets.
-    pub(crate) fn build(variants: Vec<Variant>) -> Matcher {
-        let mut keys: BTreeMap<(Option<&str>, Option<u32>), Vec<u32>> = BTreeMap::new();
-        for (i, v) in variants.iter().enumerate() {
-            let channel = v.channel.as_deref();
-            if v.event_ids.is_empty() {
-                keys.entry((channel, None)).or_default().push(i as u32);
-            }
-            for id in &v.event_ids {
-                keys.entry((channel, Some(*id))).or_default().push(i as u32);
-            }
+    /// Indexes `variants` by channel and event id (see [`Routes`]), equal
+    /// regexes shared; the buckets are built on first use.
+    pub(crate) fn build(mut variants: Vec<Variant>) -> Matcher {
+        let mut pool = RegexPool::default();
+        for v in &mut variants {
+            v.program.regexes_mut().for_each(|re| pool.share(re));
         }
-        let mut channels: CiMap<Route> = CiMap::default();
-        let mut global = Route::default();
-        for (n, ((channel, id), _)) in keys.iter().enumerate() {
-            let route = match channel {
-                Some(c) => channels.get_or_insert_with(c, Route::default),
-                None => &mut global,
-            };
-            match id {
-                Some(id) => {
-                    route.by_event_id.insert(*id, n as u32);
-                }
-                None => route.other = Some(n as u32),
-            }
-        }
-        let buckets = keys
-            .into_values()
+        let mut routes = Routes::build(&variants);
+        let buckets = std::mem::take(&mut routes.members)
+            .into_iter()
             .map(|members| LazyBucket {
                 members,
                 built: OnceLock::new(),
@@ -93,8 +77,9 @@ impl Matcher {
         Matcher {
             variants,
             buckets,
-            channels,
-            global,
+            routes,
+            automata: Automata::default(),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         }
     }
 
@@ -106,7 +91,7 @@ impl Matcher {
                 .iter()
                 .map(|&i| (i, &self.variants[i as usize]))
                 .collect();
-            Bucket::build(&members)
+            Bucket::build(&members, &self.automata)
         })
     }
 
@@ -117,20 +102,6 @@ impl Matcher {
             .for_each(|b| {
                 self.bucket(b);
             });
-    }
-
-    /// The buckets `event` visits: its channel's (by event id, then any
-    /// id), then the channel-independent ones.
-    fn buckets_for(&self, event: &Event) -> [Option<u32>; 4] {
-        let id = event.event_id;
-        let by_id = |r: &Route| id.and_then(|id| r.by_event_id.get(&id).copied());
-        let channel = event.channel.as_deref().and_then(|c| self.channels.get(c));
-        [
-            channel.and_then(by_id),
-            channel.and_then(|r| r.other),
-            by_id(&self.global),
-            self.global.other,
-        ]
     }
 
     /// Appends the rules matching `event` to `hits` (one hit per rule, in
@@ -152,46 +123,56 @@ impl Matcher {
         self.scan_inner(event, scratch, &mut hits, Some(out));
     }
 
+    /// The route of `event`. The channel's table is remembered in the
+    /// scratch: events come in runs from one log, and hashing a channel
+    /// name costs more than comparing it.
+    fn route(&self, event: &Event, scratch: &mut Scratch) -> Option<u32> {
+        let channel = event.channel.as_deref();
+        let memo = &mut scratch.channel;
+        let table = if memo.matcher == self.id && memo.name.as_deref() == channel {
+            memo.table
+        } else {
+            let table = self.routes.table_of(channel);
+            memo.matcher = self.id;
+            memo.name = channel.map(Into::into);
+            memo.table = table;
+            table
+        };
+        self.routes.route_in(table, event.event_id)
+    }
+
     fn scan_inner(
         &self,
         event: &Event,
         scratch: &mut Scratch,
         hits: &mut Vec<Hit>,
-        mut explained: Option<&mut Vec<Explained>>,
+        explained: Option<&mut Vec<Explained>>,
     ) {
+        let Some(b) = self.route(event, scratch) else {
+            return;
+        };
+        let bucket = self.bucket(b);
         let start = hits.len();
-        for b in self.buckets_for(event).into_iter().flatten() {
-            let bucket = self.bucket(b);
-            let first = hits.len();
-            eval::scan_bucket(bucket, event, scratch, &mut |r| {
-                let variant = bucket.rules[r as usize].variant;
+        // The bucket's rules are in variant order, which is rule order: the
+        // variants of one rule that match come out next to each other.
+        eval::scan_bucket(bucket, event, scratch, &mut |r| {
+            let variant = bucket.rules[r as usize].variant;
+            let rule = self.variants[variant as usize].rule;
+            if hits.len() == start || hits[hits.len() - 1].rule != rule {
                 hits.push(Hit {
-                    rule: self.variants[variant as usize].rule,
+                    rule,
                     variant,
                     bucket: b,
                     index: r,
                 });
-            });
-            if let Some(out) = explained.as_deref_mut() {
-                for hit in &hits[first..] {
-                    let slots = eval::explain_rule(bucket, hit.index, event, scratch);
-                    out.push((*hit, slot_values(bucket, &slots, event)));
-                }
             }
-        }
+        });
         if let Some(out) = explained {
-            out.sort_by_key(|(h, _)| h.rule);
-            out.dedup_by_key(|(h, _)| h.rule);
-        }
-        hits[start..].sort_by_key(|h| h.rule);
-        let mut seen = start;
-        for i in start..hits.len() {
-            if i == start || hits[i].rule != hits[seen - 1].rule {
-                hits[seen] = hits[i];
-                seen += 1;
+            for hit in &hits[start..] {
+                let slots = eval::explain_rule(bucket, hit.index, event, scratch);
+                out.push((*hit, slot_values(bucket, &slots, event)));
             }
         }
-        hits.truncate(seen);
     }
 
     /// The fields that made `hit` match, with their values.
@@ -208,7 +189,7 @@ impl Matcher {
         slot_values(bucket, &slots, event)
     }
 
-    /// The number of buckets, for statistics.
+    /// The number of buckets (routes), for statistics.
     pub(crate) fn bucket_count(&self) -> usize {
         self.buckets.len()
     }
