@@ -104,11 +104,7 @@ pub fn exec(args: Args, threads: Option<usize>) -> Outcome {
     reader.run(
         &found.files,
         move |item| match item {
-            Item::Event(event) => {
-                let mut buf = Vec::with_capacity(1024);
-                output::render(format, &*event, &mut buf);
-                Out::Rendered(buf)
-            }
+            Item::Event(event) => Out::Rendered(render_exact(format, &event)),
             Item::Problem(p) => Out::Problem(p),
             Item::FileDone(s) => Out::FileDone(s),
         },
@@ -185,6 +181,29 @@ impl Totals {
             self.problems
         );
     }
+}
+
+/// `event` rendered into a buffer of exactly its size. The rendering goes
+/// to a scratch buffer kept per worker thread first: sized by guess, the
+/// buffer of a large event grew (a copy) and a small one wasted memory for
+/// as long as its chunk waited for its turn to be written.
+fn render_exact(format: Format, event: &Event) -> Vec<u8> {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.clear();
+            output::render(format, event, &mut buf);
+            buf.as_slice().to_vec()
+        }
+        // Only reachable from a nested call; never in practice.
+        Err(_) => {
+            let mut buf = Vec::new();
+            output::render(format, event, &mut buf);
+            buf
+        }
+    })
 }
 
 impl Tabular for Event {

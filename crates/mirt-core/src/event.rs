@@ -20,6 +20,16 @@ pub enum SourceKind {
     TextLog,
 }
 
+impl SourceKind {
+    /// The name used in output (`evtx`, `text_log`).
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceKind::Evtx => "evtx",
+            SourceKind::TextLog => "text_log",
+        }
+    }
+}
+
 /// Where an event was read from: the file, and the byte offset of its record
 /// or line in that file, so that an examiner can find it again.
 #[derive(Debug, Clone, PartialEq)]
@@ -234,6 +244,12 @@ mod tests {
         e.timestamp = Some("2024-01-02T03:04:05.1234567Z".parse().unwrap());
         e.event_id = Some(1);
         let json = serde_json::to_string(&e).unwrap();
+        for kind in [SourceKind::Evtx, SourceKind::TextLog] {
+            assert_eq!(
+                serde_json::to_string(&kind).unwrap(),
+                format!("\"{}\"", kind.name())
+            );
+        }
         assert_eq!(
             json,
             r#"{"timestamp":"2024-01-02T03:04:05.1234567Z","event_id":1,"fields":{},"source":{"kind":"evtx","path":"a.evtx","offset":4096}}"#

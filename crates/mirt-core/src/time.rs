@@ -13,9 +13,34 @@ pub struct Rfc3339(pub Timestamp);
 
 impl fmt::Display for Rfc3339 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // jiff's `Display` for `Timestamp` is RFC 3339 in UTC with `Z`.
-        fmt::Display::fmt(&self.0, f)
+        let mut buf = [0u8; crate::civil::MAX_LEN];
+        match crate::civil::format(self.0, &mut buf) {
+            // The formatter writes ASCII only.
+            Some(n) => f.write_str(std::str::from_utf8(&buf[..n]).unwrap_or_default()),
+            // jiff's `Display` for `Timestamp` is RFC 3339 in UTC with `Z`.
+            None => fmt::Display::fmt(&self.0, f),
+        }
     }
+}
+
+/// Appends `ts` as RFC 3339 in UTC (the text of [`Rfc3339`]) to `out`,
+/// without going through `fmt`.
+pub fn write_rfc3339(out: &mut Vec<u8>, ts: Timestamp) {
+    let mut buf = [0u8; crate::civil::MAX_LEN];
+    match crate::civil::format(ts, &mut buf) {
+        Some(n) => out.extend_from_slice(&buf[..n]),
+        None => {
+            use std::io::Write;
+            // Writing to a Vec cannot fail.
+            let _ = write!(out, "{}", Rfc3339(ts));
+        }
+    }
+}
+
+/// Reads an RFC 3339 time as `jiff` does, with a fast path for the UTC
+/// form that EVTX and most JSON logs write (`2019-03-19T10:42:17.4026582Z`).
+pub fn parse_rfc3339(s: &str) -> Option<Timestamp> {
+    crate::civil::parse(s).or_else(|| s.parse().ok())
 }
 
 impl Serialize for Rfc3339 {
@@ -73,6 +98,36 @@ mod tests {
             "2024-03-01T00:00:00Z".parse().unwrap()
         );
         assert!(parse_user_time("yesterday").is_err());
+    }
+
+    #[test]
+    fn fast_paths_agree_with_display_and_jiff() {
+        for text in [
+            "2019-03-19T10:42:17.4026582Z",
+            "1601-01-01T00:00:00Z",
+            "2024-03-01T13:00:00+01:00",
+        ] {
+            let ts = parse_rfc3339(text).unwrap();
+            assert_eq!(Some(ts), text.parse().ok());
+            let mut out = Vec::new();
+            write_rfc3339(&mut out, ts);
+            assert_eq!(String::from_utf8(out).unwrap(), Rfc3339(ts).to_string());
+        }
+        assert_eq!(parse_rfc3339("not a time"), None);
+    }
+
+    proptest::proptest! {
+        /// The text is jiff's, the one written before the fast path, for
+        /// any instant jiff can hold (outside 1970..9999 through jiff).
+        #[test]
+        fn written_like_jiff_display(secs in Timestamp::MIN.as_second()..=Timestamp::MAX.as_second(), nanos in 0i32..1_000_000_000) {
+            let Ok(ts) = Timestamp::new(secs, nanos) else { return Ok(()) };
+            let mut out = Vec::new();
+            write_rfc3339(&mut out, ts);
+            proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), ts.to_string());
+            proptest::prop_assert_eq!(Rfc3339(ts).to_string(), ts.to_string());
+            proptest::prop_assert_eq!(parse_rfc3339(&ts.to_string()), Some(ts));
+        }
     }
 
     #[test]

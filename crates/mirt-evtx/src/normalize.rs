@@ -9,7 +9,7 @@
 pub use crate::json::SyntaxError;
 use crate::json::{Result, Scanner};
 use compact_str::CompactString;
-use mirt_core::{Event, Fields, Timestamp, Value};
+use mirt_core::{Event, Fields, Value};
 
 /// Fills `event` from the rendered JSON of one record. The header fields
 /// (`record_id`, `timestamp`) already set from the record header are
@@ -68,7 +68,7 @@ fn system(s: &mut Scanner<'_>, e: &mut Event) -> Result<()> {
             "TimeCreated" => {
                 let attrs = attributes(s)?;
                 let time = attrs.get("SystemTime").and_then(Value::as_str);
-                if let Some(ts) = time.and_then(|t| t.parse::<Timestamp>().ok()) {
+                if let Some(ts) = time.and_then(mirt_core::time::parse_rfc3339) {
                     e.timestamp = Some(ts);
                 }
             }
