@@ -48,7 +48,7 @@ echo "tree: $count files, $((bytes / 1048576)) MiB ($corpus + $system); threads:
 echo "mirt $("$mirt" --version | cut -d' ' -f2-), $(yr --version), $(b3sum --version), $(openssl version)"
 
 # Compile once per tool, outside the timings.
-ext=(-d filename="" -d filepath="" -d extension="" -d filetype="" -d owner="")
+ext=(-d filename='""' -d filepath='""' -d extension='""' -d filetype='""' -d owner='""')
 yr compile "${ext[@]}" -o "$work/rules.yarc" "$rules" >/dev/null
 export MIRT_CACHE_DIR="$work/cache"
 "$mirt" scan -q --rules "$rules" --zip-depth 0 "$corpus/yara/plaso/test_pe.exe" >/dev/null
