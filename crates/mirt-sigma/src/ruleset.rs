@@ -85,12 +85,23 @@ impl Skipped {
     }
 }
 
+/// Where the text of one rule source comes from.
+#[derive(Debug, Clone)]
+enum Input {
+    /// Given as text.
+    Text(String),
+    /// A file, read when the set is built (in parallel with the others).
+    File,
+    /// A folder entry that could not be listed.
+    Unlisted(String),
+}
+
 /// Collects rule sources and options, then builds a [`RuleSet`].
 #[derive(Debug, Clone)]
 pub struct RuleSetBuilder {
     mapping: Mapping,
     placeholders: Placeholders,
-    texts: Vec<(PathBuf, Result<String, String>)>,
+    texts: Vec<(PathBuf, Input)>,
     min_level: Option<Severity>,
     statuses: Option<Vec<Status>>,
 }
@@ -128,7 +139,7 @@ impl RuleSetBuilder {
 
     /// Adds rule text; `path` names it in output.
     pub fn add_text(&mut self, path: impl Into<PathBuf>, text: impl Into<String>) -> &mut Self {
-        self.texts.push((path.into(), Ok(text.into())));
+        self.texts.push((path.into(), Input::Text(text.into())));
         self
     }
 
@@ -145,7 +156,7 @@ impl RuleSetBuilder {
                     Ok(_) => {}
                     Err(err) => {
                         let p = err.path().unwrap_or(path).to_path_buf();
-                        self.texts.push((p, Err(err.to_string())));
+                        self.texts.push((p, Input::Unlisted(err.to_string())));
                     }
                 }
             }
@@ -156,8 +167,7 @@ impl RuleSetBuilder {
     }
 
     fn read(&mut self, path: &Path) {
-        let text = std::fs::read_to_string(path).map_err(|e| e.to_string());
-        self.texts.push((path.to_path_buf(), text));
+        self.texts.push((path.to_path_buf(), Input::File));
     }
 
     /// Parses, compiles and indexes everything added.
@@ -166,9 +176,16 @@ impl RuleSetBuilder {
         let parsed: Vec<(PathBuf, Vec<crate::Result<Parsed>>)> = self
             .texts
             .par_iter()
-            .map(|(path, text)| match text {
-                Ok(t) => (path.clone(), parse::parse_text(t, path)),
-                Err(e) => (path.clone(), vec![Err(io_error(path, e))]),
+            .map(|(path, input)| {
+                let results = match input {
+                    Input::Text(t) => parse::parse_text(t, path),
+                    Input::File => match std::fs::read_to_string(path) {
+                        Ok(t) => parse::parse_text(&t, path),
+                        Err(e) => vec![Err(io_error(path, &e.to_string()))],
+                    },
+                    Input::Unlisted(e) => vec![Err(io_error(path, e))],
+                };
+                (path.clone(), results)
             })
             .collect();
         let mut docs = Docs::default();

@@ -35,10 +35,10 @@ impl SchemaKind {
         }
     }
 
-    fn schema(self) -> &'static Value {
-        static RULE: OnceLock<Value> = OnceLock::new();
-        static CORRELATION: OnceLock<Value> = OnceLock::new();
-        static FILTER: OnceLock<Value> = OnceLock::new();
+    fn schema(self) -> &'static Schema {
+        static RULE: OnceLock<Schema> = OnceLock::new();
+        static CORRELATION: OnceLock<Schema> = OnceLock::new();
+        static FILTER: OnceLock<Schema> = OnceLock::new();
         let (cell, text) = match self {
             SchemaKind::Rule => (
                 &RULE,
@@ -54,7 +54,118 @@ impl SchemaKind {
             ),
         };
         // The schemas are part of this crate and tested to parse.
-        cell.get_or_init(|| serde_json::from_str(text).unwrap_or(Value::Bool(true)))
+        cell.get_or_init(|| {
+            Schema::compile(&serde_json::from_str(text).unwrap_or(Value::Bool(true)))
+        })
+    }
+}
+
+/// A schema with its keywords looked up once: a document's every node is
+/// checked against several schema objects, and looking their keywords up
+/// by name each time cost more than the checks.
+enum Schema {
+    /// `true`, or anything that is neither a boolean nor an object.
+    Any,
+    /// `false`.
+    Nothing,
+    Object(Box<Keywords>),
+}
+
+/// The keywords of a schema object that the validator implements (see the
+/// module documentation), as they were written.
+#[derive(Default)]
+struct Keywords {
+    /// `type`, when a string or an array (the allowed type names).
+    types: Option<Vec<String>>,
+    constant: Option<Value>,
+    /// `enum`, when an array.
+    options: Option<Vec<Value>>,
+    max_length: Option<u64>,
+    min_length: Option<u64>,
+    /// `pattern`, and its regex (`None` if it does not compile).
+    pattern: Option<(String, Option<Regex>)>,
+    min_items: Option<u64>,
+    max_items: Option<u64>,
+    unique_items: bool,
+    items: Option<Schema>,
+    /// `required`, when an array (its strings).
+    required: Option<Vec<String>>,
+    /// `properties`, when an object.
+    properties: Option<HashMap<String, Schema>>,
+    additional: Option<Schema>,
+    minimum: Option<f64>,
+    maximum: Option<f64>,
+    all_of: Option<Vec<Schema>>,
+    any_of: Option<Vec<Schema>>,
+    one_of: Option<Vec<Schema>>,
+    condition: Option<Schema>,
+    then: Option<Schema>,
+    otherwise: Option<Schema>,
+}
+
+impl Schema {
+    fn compile(v: &Value) -> Schema {
+        match v {
+            Value::Bool(false) => Schema::Nothing,
+            Value::Object(o) => Schema::Object(Box::new(Keywords::compile(o))),
+            _ => Schema::Any,
+        }
+    }
+}
+
+impl Keywords {
+    fn compile(o: &Map<String, Value>) -> Keywords {
+        let sub = |k: &str| o.get(k).map(Schema::compile);
+        let list = |k: &str| match o.get(k) {
+            Some(Value::Array(items)) => Some(items.iter().map(Schema::compile).collect()),
+            _ => None,
+        };
+        let strings = |v: &Vec<Value>| {
+            v.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        };
+        Keywords {
+            types: match o.get("type") {
+                Some(Value::String(t)) => Some(vec![t.clone()]),
+                Some(Value::Array(list)) => Some(strings(list)),
+                _ => None,
+            },
+            constant: o.get("const").cloned(),
+            options: match o.get("enum") {
+                Some(Value::Array(options)) => Some(options.clone()),
+                _ => None,
+            },
+            max_length: o.get("maxLength").and_then(Value::as_u64),
+            min_length: o.get("minLength").and_then(Value::as_u64),
+            pattern: o
+                .get("pattern")
+                .and_then(Value::as_str)
+                .map(|p| (p.to_string(), Regex::new(p).ok())),
+            min_items: o.get("minItems").and_then(Value::as_u64),
+            max_items: o.get("maxItems").and_then(Value::as_u64),
+            unique_items: o.get("uniqueItems") == Some(&Value::Bool(true)),
+            items: sub("items"),
+            required: match o.get("required") {
+                Some(Value::Array(required)) => Some(strings(required)),
+                _ => None,
+            },
+            properties: o.get("properties").and_then(Value::as_object).map(|p| {
+                p.iter()
+                    .map(|(k, v)| (k.clone(), Schema::compile(v)))
+                    .collect()
+            }),
+            additional: sub("additionalProperties"),
+            minimum: o.get("minimum").and_then(Value::as_f64),
+            maximum: o.get("maximum").and_then(Value::as_f64),
+            all_of: list("allOf"),
+            any_of: list("anyOf"),
+            one_of: list("oneOf"),
+            condition: sub("if"),
+            then: sub("then"),
+            otherwise: sub("else"),
+        }
     }
 }
 
@@ -105,29 +216,28 @@ fn fail<T>(pointer: &str, message: impl FnOnce() -> String) -> Result<T, SchemaV
 }
 
 /// Whether `value` satisfies `schema`, without building messages.
-fn passes(schema: &Value, value: &Value, at: &str) -> bool {
+fn passes(schema: &Schema, value: &Value, at: &str) -> bool {
     let was = QUIET.with(|q| q.replace(true));
     let ok = check(schema, value, at).is_ok();
     QUIET.with(|q| q.set(was));
     ok
 }
 
-fn check(schema: &Value, value: &Value, at: &str) -> Result<(), SchemaViolation> {
+fn check(schema: &Schema, value: &Value, at: &str) -> Result<(), SchemaViolation> {
     let schema = match schema {
-        Value::Bool(true) => return Ok(()),
-        Value::Bool(false) => return fail(at, || "no value is allowed here".into()),
-        Value::Object(s) => s,
-        _ => return Ok(()),
+        Schema::Any => return Ok(()),
+        Schema::Nothing => return fail(at, || "no value is allowed here".into()),
+        Schema::Object(s) => s,
     };
-    if let Some(t) = schema.get("type") {
+    if let Some(t) = &schema.types {
         check_type(t, value, at)?;
     }
-    if let Some(c) = schema.get("const")
+    if let Some(c) = &schema.constant
         && c != value
     {
         return fail(at, || format!("must be {c}"));
     }
-    if let Some(Value::Array(options)) = schema.get("enum")
+    if let Some(options) = &schema.options
         && !options.contains(value)
     {
         return fail(at, || {
@@ -144,13 +254,8 @@ fn check(schema: &Value, value: &Value, at: &str) -> Result<(), SchemaViolation>
     check_combinators(schema, value, at)
 }
 
-fn check_type(t: &Value, value: &Value, at: &str) -> Result<(), SchemaViolation> {
-    let allowed: Vec<&str> = match t {
-        Value::String(s) => vec![s.as_str()],
-        Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
-        _ => return Ok(()),
-    };
-    let ok = allowed.iter().any(|t| match *t {
+fn check_type(allowed: &[String], value: &Value, at: &str) -> Result<(), SchemaViolation> {
+    let ok = allowed.iter().any(|t| match t.as_str() {
         "string" => value.is_string(),
         "array" => value.is_array(),
         "object" => value.is_object(),
@@ -183,58 +288,39 @@ fn describe(value: &Value) -> String {
     }
 }
 
-fn check_string(schema: &Map<String, Value>, s: &str, at: &str) -> Result<(), SchemaViolation> {
+fn check_string(schema: &Keywords, s: &str, at: &str) -> Result<(), SchemaViolation> {
     let len = s.chars().count() as u64;
-    if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
+    if let Some(max) = schema.max_length
         && len > max
     {
         return fail(at, || format!("longer than {max} characters ({len})"));
     }
-    if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
+    if let Some(min) = schema.min_length
         && len < min
     {
         return fail(at, || format!("shorter than {min} characters"));
     }
-    if let Some(pattern) = schema.get("pattern").and_then(Value::as_str)
-        && pattern_matches(pattern, s) == Some(false)
+    if let Some((pattern, Some(re))) = &schema.pattern
+        && !re.is_match(s)
     {
         return fail(at, || format!("{s:?} does not match the pattern {pattern}"));
     }
     Ok(())
 }
 
-/// Whether `s` matches a schema pattern (`None` if the pattern does not
-/// compile); patterns are compiled once, per thread.
-fn pattern_matches(pattern: &str, s: &str) -> Option<bool> {
-    thread_local! {
-        static CACHE: std::cell::RefCell<HashMap<String, Option<Regex>>> = Default::default();
-    }
-    CACHE.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        let re = cache
-            .entry(pattern.to_string())
-            .or_insert_with(|| Regex::new(pattern).ok());
-        re.as_ref().map(|re| re.is_match(s))
-    })
-}
-
-fn check_array(
-    schema: &Map<String, Value>,
-    items: &[Value],
-    at: &str,
-) -> Result<(), SchemaViolation> {
+fn check_array(schema: &Keywords, items: &[Value], at: &str) -> Result<(), SchemaViolation> {
     let n = items.len() as u64;
-    if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
+    if let Some(min) = schema.min_items
         && n < min
     {
         return fail(at, || format!("needs at least {min} items"));
     }
-    if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
+    if let Some(max) = schema.max_items
         && n > max
     {
         return fail(at, || format!("allows at most {max} items"));
     }
-    if schema.get("uniqueItems") == Some(&Value::Bool(true)) {
+    if schema.unique_items {
         for (i, item) in items.iter().enumerate() {
             if items[..i].contains(item) {
                 return fail(&format!("{at}/{i}"), || {
@@ -243,33 +329,41 @@ fn check_array(
             }
         }
     }
-    if let Some(item_schema) = schema.get("items") {
+    if let Some(item_schema) = &schema.items {
         for (i, item) in items.iter().enumerate() {
-            check(item_schema, item, &format!("{at}/{i}"))?;
+            check(item_schema, item, &pointer(at, &i.to_string()))?;
         }
     }
     Ok(())
 }
 
+/// The pointer of a member of `at`; not built while alternatives are
+/// tried quietly (nothing reads it then).
+fn pointer(at: &str, member: &str) -> String {
+    if QUIET.with(|q| q.get()) {
+        return String::new();
+    }
+    format!("{at}/{}", member.replace('~', "~0").replace('/', "~1"))
+}
+
 fn check_object(
-    schema: &Map<String, Value>,
+    schema: &Keywords,
     map: &Map<String, Value>,
     at: &str,
 ) -> Result<(), SchemaViolation> {
-    if let Some(Value::Array(required)) = schema.get("required") {
-        for key in required.iter().filter_map(Value::as_str) {
+    if let Some(required) = &schema.required {
+        for key in required {
             if !map.contains_key(key) {
                 return fail(at, || format!("the required property {key:?} is missing"));
             }
         }
     }
-    let properties = schema.get("properties").and_then(Value::as_object);
     for (key, value) in map {
-        let here = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
-        match properties.and_then(|p| p.get(key)) {
+        let here = pointer(at, key);
+        match schema.properties.as_ref().and_then(|p| p.get(key)) {
             Some(prop) => check(prop, value, &here)?,
             None => {
-                if let Some(extra) = schema.get("additionalProperties") {
+                if let Some(extra) = &schema.additional {
                     check(extra, value, &here)?;
                 }
             }
@@ -278,13 +372,13 @@ fn check_object(
     Ok(())
 }
 
-fn check_number(schema: &Map<String, Value>, n: f64, at: &str) -> Result<(), SchemaViolation> {
-    if let Some(min) = schema.get("minimum").and_then(Value::as_f64)
+fn check_number(schema: &Keywords, n: f64, at: &str) -> Result<(), SchemaViolation> {
+    if let Some(min) = schema.minimum
         && n < min
     {
         return fail(at, || format!("{n} is less than {min}"));
     }
-    if let Some(max) = schema.get("maximum").and_then(Value::as_f64)
+    if let Some(max) = schema.maximum
         && n > max
     {
         return fail(at, || format!("{n} is greater than {max}"));
@@ -292,33 +386,29 @@ fn check_number(schema: &Map<String, Value>, n: f64, at: &str) -> Result<(), Sch
     Ok(())
 }
 
-fn check_combinators(
-    schema: &Map<String, Value>,
-    value: &Value,
-    at: &str,
-) -> Result<(), SchemaViolation> {
-    if let Some(Value::Array(all)) = schema.get("allOf") {
+fn check_combinators(schema: &Keywords, value: &Value, at: &str) -> Result<(), SchemaViolation> {
+    if let Some(all) = &schema.all_of {
         for sub in all {
             check(sub, value, at)?;
         }
     }
-    if let Some(Value::Array(any)) = schema.get("anyOf")
+    if let Some(any) = &schema.any_of
         && !any.iter().any(|sub| passes(sub, value, at))
     {
         return Err(alternatives_failed(any, value, at));
     }
-    if let Some(Value::Array(one)) = schema.get("oneOf") {
+    if let Some(one) = &schema.one_of {
         match one.iter().filter(|sub| passes(sub, value, at)).count() {
             1 => {}
             0 => return Err(alternatives_failed(one, value, at)),
             _ => return fail(at, || "matches more than one of the allowed forms".into()),
         }
     }
-    if let Some(condition) = schema.get("if") {
+    if let Some(condition) = &schema.condition {
         let branch = if passes(condition, value, at) {
-            schema.get("then")
+            &schema.then
         } else {
-            schema.get("else")
+            &schema.otherwise
         };
         if let Some(branch) = branch {
             check(branch, value, at)?;
@@ -327,7 +417,7 @@ fn check_combinators(
     Ok(())
 }
 
-fn alternatives_failed(alternatives: &[Value], value: &Value, at: &str) -> SchemaViolation {
+fn alternatives_failed(alternatives: &[Schema], value: &Value, at: &str) -> SchemaViolation {
     if QUIET.with(|q| q.get()) {
         return SchemaViolation {
             pointer: String::new(),
@@ -354,7 +444,11 @@ mod tests {
             SchemaKind::Correlation,
             SchemaKind::Filter,
         ] {
-            assert!(kind.schema().is_object(), "{}", kind.file_name());
+            assert!(
+                matches!(kind.schema(), Schema::Object(_)),
+                "{}",
+                kind.file_name()
+            );
         }
     }
 
