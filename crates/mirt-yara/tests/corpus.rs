@@ -5,16 +5,10 @@
 use mirt_yara::{CompileOptions, Error, FileContext, FileScanner, RuleSources, compile};
 use std::path::{Path, PathBuf};
 
+/// The corpus, or `None` (said) when absent; under `MIRT_REQUIRE_CORPUS`
+/// its absence fails the test.
 fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("MIRT_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: corpus not found at {}", dir.display());
-        None
-    }
+    mirt_testkit::corpus::dir()
 }
 
 /// A cache shared by the test runs, so signature-base compiles once.
