@@ -2,13 +2,10 @@
 
 use std::io::Read;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
-fn mirt() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mirt"));
-    cmd.env("NO_COLOR", "1");
-    cmd
-}
+mod common;
+use common::mirt;
 
 fn corpus() -> Option<PathBuf> {
     mirt_testkit::corpus::dir()

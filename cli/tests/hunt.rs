@@ -2,15 +2,10 @@
 //! fixtures, output formats, levels, correlations, skipped rules, summary.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn mirt(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mirt"))
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .unwrap()
-}
+mod common;
+use common::run as mirt;
 
 fn fixture(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -2,17 +2,11 @@
 //! problems on stderr and in --errors, exit codes.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn mirt() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mirt"));
-    cmd.env("NO_COLOR", "1");
-    cmd
-}
+mod common;
 
-fn run(args: &[&str]) -> Output {
-    mirt().args(args).output().unwrap()
-}
+use common::run;
 
 fn stdout(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).unwrap()

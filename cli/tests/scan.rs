@@ -4,11 +4,12 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+mod common;
+
 fn mirt(args: &[&str], cache: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mirt"))
+    common::mirt()
         .args(args)
         .env("MIRT_CACHE_DIR", cache)
-        .env("NO_COLOR", "1")
         .output()
         .unwrap()
 }
