@@ -38,9 +38,13 @@ fn plain_text(text: &str) -> bool {
         }
     }
     text.is_ascii()
-        || text
-            .chars()
-            .all(|c| !matches!(c, '\u{80}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'))
+        || text.chars().all(|c| {
+            !matches!(
+                c,
+                '\u{80}'
+                    ..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+            )
+        })
 }
 
 /// The reader's place: the index of the next line not yet consumed. Every

@@ -42,8 +42,8 @@ pub(super) fn plain_start(l: &[u8], col: usize, extra: &[u8]) -> bool {
         b'-' | b'?' | b':' => l
             .get(col + 1)
             .is_some_and(|&b| b != b' ' && !extra.contains(&b)),
-        b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|'
-        | b'>' | b'\'' | b'"' | b'%' | b'@' | b'`' => false,
+        b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
+        | b'"' | b'%' | b'@' | b'`' => false,
         _ => true,
     }
 }
@@ -336,11 +336,14 @@ impl Reader<'_> {
 }
 
 /// Folds the lines of a `>` scalar: a single line break becomes a space,
-/// a run of empty lines keeps one break per empty line.
+/// a run of empty lines keeps one break per empty line, and so do the
+/// empty lines before the first one.
 fn fold(lines: &[&str]) -> String {
-    let mut out = String::from(lines[0]);
+    let first = lines.iter().position(|l| !l.is_empty()).unwrap_or(0);
+    let mut out = "\n".repeat(first);
+    out.push_str(lines[first]);
     let mut empty = 0;
-    for l in &lines[1..] {
+    for l in &lines[first + 1..] {
         if l.is_empty() {
             empty += 1;
             continue;
