@@ -6,12 +6,11 @@
 use super::access::Header;
 use super::automata::Automata;
 use super::cimap::CiMap;
+use super::scanner::{Literals, Scanner};
 use crate::compile::Variant;
-use crate::compile::pattern::{Lit, Pattern, Pos};
+use crate::compile::pattern::{Lit, Pattern};
 use crate::compile::program::{Check, Expr, Program, Target, Test};
-use aho_corasick::AhoCorasick;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 pub(crate) type SlotProgram = Program<u16, u32>;
 
@@ -26,16 +25,6 @@ pub(crate) struct BucketRule {
 
 /// The pseudo-slot of keyword searches: every value of the event.
 pub(crate) const KEYWORDS: u16 = u16::MAX;
-
-/// One Aho-Corasick automaton over the literals of one field.
-pub(crate) struct Scanner {
-    pub slot: u16,
-    /// Whether the literals are matched as written (else in lower case).
-    pub cased: bool,
-    pub ac: Arc<AhoCorasick>,
-    /// Per automaton pattern: the atoms it stands for and where they must be.
-    pub atoms: Vec<AtomPlaces>,
-}
 
 pub(crate) struct Bucket {
     pub slot_names: Vec<String>,
@@ -176,16 +165,12 @@ pub(crate) fn length_bit(name: &str) -> u64 {
     1 << name.len().min(63)
 }
 
-/// Where each literal of an automaton must occur, per atom.
-type AtomPlaces = Vec<(u32, Pos)>;
-
-/// One automaton per field (and case mode) over the bucket's literals for
+/// One scanner per field (and case mode) over the bucket's literals for
 /// it. Literals of case-insensitive patterns are lower-cased and matched
 /// against the lower-cased text: half the automaton of an
 /// ASCII-case-insensitive one.
 fn scanners(atoms: &BTreeMap<(u16, Lit), u32>, automata: &Automata) -> Vec<Scanner> {
-    // (slot, cased) -> text -> atoms
-    let mut groups: BTreeMap<(u16, bool), BTreeMap<&str, AtomPlaces>> = BTreeMap::new();
+    let mut groups: BTreeMap<(u16, bool), Literals<'_>> = BTreeMap::new();
     for ((slot, lit), id) in atoms {
         groups
             .entry((*slot, lit.cased))
@@ -196,16 +181,7 @@ fn scanners(atoms: &BTreeMap<(u16, Lit), u32>, automata: &Automata) -> Vec<Scann
     }
     groups
         .into_iter()
-        .filter_map(|((slot, cased), texts)| {
-            let (patterns, atoms): (Vec<&str>, Vec<AtomPlaces>) = texts.into_iter().unzip();
-            let ac = automata.get(&patterns)?;
-            Some(Scanner {
-                slot,
-                cased,
-                ac,
-                atoms,
-            })
-        })
+        .filter_map(|((slot, cased), literals)| Scanner::build(slot, cased, literals, automata))
         .collect()
 }
 

@@ -4,7 +4,8 @@
 //! reused [`Scratch`]: nothing is allocated per event.
 
 use super::access::{self, FieldRef, Loc};
-use super::bucket::{Bucket, BucketRule, KEYWORDS, Scanner, SlotProgram, length_bit};
+use super::bucket::{Bucket, BucketRule, KEYWORDS, SlotProgram, length_bit};
+use super::scanner::AtomPlaces;
 use crate::compile::pattern::{Pattern, Pos};
 use crate::compile::program::{Check, Expr, Target, Test, TimePart};
 use mirt_core::Event;
@@ -228,8 +229,8 @@ fn run_scanners(b: &Bucket, event: &Event, s: &mut Scratch) {
         keywords,
         ..
     } = s;
-    let mut record = |sc: &Scanner, pattern: usize, start: usize, end: usize, len: usize| {
-        for &(atom, pos) in &sc.atoms[pattern] {
+    let mut record = |places: &AtomPlaces, start: usize, end: usize, len: usize| {
+        for &(atom, pos) in places {
             if pos.accepts(start, end, len) && atoms[atom as usize] != epoch {
                 atoms[atom as usize] = epoch;
                 for &r in &b.atom_rules[atom as usize] {
@@ -248,17 +249,11 @@ fn run_scanners(b: &Bucket, event: &Event, s: &mut Scratch) {
             // per value; each match is placed back into its value.
             keywords.prepare(event, sc.cased, num);
             let hay = keywords.text(sc.cased);
-            for m in sc.ac.find_overlapping_iter(hay) {
-                if let Some((from, to)) = keywords.value_around(m.start(), m.end()) {
-                    record(
-                        sc,
-                        m.pattern().as_usize(),
-                        m.start() - from,
-                        m.end() - from,
-                        to - from,
-                    );
+            sc.find(hay, |places, start, end| {
+                if let Some((from, to)) = keywords.value_around(start, end) {
+                    record(places, start - from, end - from, to - from);
                 }
-            }
+            });
             continue;
         }
         let (e, loc) = slots[sc.slot as usize];
@@ -277,9 +272,9 @@ fn run_scanners(b: &Bucket, event: &Event, s: &mut Scratch) {
                 lower.make_ascii_lowercase();
                 lower.as_str()
             };
-            for m in sc.ac.find_overlapping_iter(hay) {
-                record(sc, m.pattern().as_usize(), m.start(), m.end(), hay.len());
-            }
+            sc.find(hay, |places, start, end| {
+                record(places, start, end, hay.len())
+            });
             false
         });
     }

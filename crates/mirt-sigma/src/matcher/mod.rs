@@ -8,6 +8,7 @@ mod bucket;
 mod cimap;
 mod eval;
 mod route;
+mod scanner;
 
 use crate::compile::Variant;
 use crate::compile::pattern::RegexPool;
