@@ -8,14 +8,23 @@
 use super::automata::Automata;
 use crate::compile::pattern::Pos;
 use aho_corasick::AhoCorasick;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Literals are searched by their first this many bytes.
 pub(crate) const HEAD_MAX: usize = 12;
 
-/// Where one literal must occur, per atom that stands for it.
-pub(crate) type AtomPlaces = Vec<(u32, Pos)>;
+/// An atom that stands for a literal: where the literal must occur.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Place {
+    /// The atom's number in the catalog.
+    pub atom: u32,
+    pub pos: Pos,
+    /// The atom's number in the bucket.
+    pub local: u32,
+}
+
+/// The atoms of one literal.
+pub(crate) type AtomPlaces = Vec<Place>;
 
 /// A literal whose head the automaton finds: the bytes after the head,
 /// and its atoms.
@@ -34,8 +43,9 @@ pub(crate) struct Scanner {
     tails: Vec<Vec<Tail>>,
 }
 
-/// The literals of one field and case mode: text -> its atoms.
-pub(crate) type Literals<'a> = BTreeMap<&'a str, AtomPlaces>;
+/// The literals of one field and case mode with their atoms, in text
+/// order.
+pub(crate) type Literals<'a> = Vec<(&'a str, AtomPlaces)>;
 
 impl Scanner {
     /// A scanner over `literals`, its automaton from (and for)
@@ -92,18 +102,26 @@ mod tests {
     use super::*;
 
     fn scanner(literals: &[&str], automata: &Automata) -> Scanner {
-        let map: Literals<'_> = literals
+        let mut map: Literals<'_> = literals
             .iter()
             .enumerate()
-            .map(|(i, l)| (*l, vec![(i as u32, Pos::Contains)]))
+            .map(|(i, l)| {
+                let place = Place {
+                    atom: i as u32,
+                    pos: Pos::Contains,
+                    local: i as u32,
+                };
+                (*l, vec![place])
+            })
             .collect();
+        map.sort_by_key(|(l, _)| *l);
         Scanner::build(0, false, map, automata).unwrap()
     }
 
     fn found(sc: &Scanner, hay: &str) -> Vec<(u32, usize, usize)> {
         let mut out = Vec::new();
         sc.find(hay, |places, start, end| {
-            out.extend(places.iter().map(|(a, _)| (*a, start, end)));
+            out.extend(places.iter().map(|p| (p.atom, start, end)));
         });
         out.sort_unstable();
         out
