@@ -253,3 +253,92 @@ fn test_must(t: &Test<u16, u32>, atom_len: &[usize]) -> Option<Vec<u32>> {
         Some(sets?.concat())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::rule::NamedProgram;
+    use crate::mapping::Source;
+
+    fn lit(text: &str, pos: Pos, cased: bool) -> Pattern<Lit> {
+        Pattern::Literal(Lit {
+            text: text.to_string(),
+            pos,
+            cased,
+        })
+    }
+
+    fn strings(field: &str, patterns: Vec<Pattern<Lit>>) -> Test<String, Lit> {
+        Test {
+            target: Target::Field(field.to_string()),
+            check: Check::Strings {
+                groups: patterns.into_iter().map(|p| vec![p]).collect(),
+                all: false,
+                neq: false,
+            },
+        }
+    }
+
+    fn variant(tests: Vec<Test<String, Lit>>, expr: Expr) -> Variant {
+        Variant {
+            rule: 0,
+            source: Arc::new(Source::default()),
+            program: NamedProgram { expr, tests },
+            channel: None,
+            event_ids: Vec::new(),
+            provider: None,
+        }
+    }
+
+    #[test]
+    fn names_and_literals_are_numbered_once_in_sorted_order() {
+        let a = variant(
+            vec![strings(
+                "Image",
+                vec![
+                    lit("\\CMD.exe", Pos::Suffix, false),
+                    lit("Zz", Pos::Exact, true),
+                ],
+            )],
+            Expr::Test(0),
+        );
+        let b = variant(
+            vec![
+                strings("image", vec![lit("\\cmd.EXE", Pos::Suffix, false)]),
+                strings("CommandLine", vec![lit("-enc", Pos::Contains, false)]),
+            ],
+            Expr::And(vec![Expr::Test(0), Expr::Not(Box::new(Expr::Test(1)))]),
+        );
+        let c = Catalog::build(&[a, b]);
+        // Field names ignore case: `Image` and `image` are one slot.
+        assert_eq!(c.slot_names, vec!["Image", "CommandLine"]);
+        let texts: Vec<(u16, bool, &str)> = c
+            .atoms
+            .iter()
+            .map(|a| (a.slot, a.cased, &*a.text))
+            .collect();
+        assert_eq!(
+            texts,
+            vec![(0, false, "\\cmd.exe"), (0, true, "Zz"), (1, false, "-enc")]
+        );
+        assert_eq!(c.compiled[0].atoms, vec![0, 1]);
+        assert_eq!(c.compiled[1].atoms, vec![0, 2]);
+        assert_eq!(c.compiled[1].slots, vec![0, 1]);
+        // The negated test cannot prefilter; the other one can.
+        assert_eq!(c.compiled[1].must, Some(vec![0]));
+        let Check::Strings { groups, .. } = &c.compiled[0].program.tests[0].check else {
+            panic!("not a string test");
+        };
+        assert!(matches!(groups[1][0], Pattern::Literal(1)));
+    }
+
+    #[test]
+    fn a_rule_without_a_prefilter_has_no_must() {
+        let v = variant(
+            vec![strings("Image", vec![lit("x", Pos::Exact, false)])],
+            Expr::Not(Box::new(Expr::Test(0))),
+        );
+        let c = Catalog::build(&[v]);
+        assert_eq!(c.compiled[0].must, None);
+    }
+}

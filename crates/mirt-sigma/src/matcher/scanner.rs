@@ -87,8 +87,23 @@ impl Scanner {
     pub(crate) fn find(&self, hay: &str, mut found: impl FnMut(&AtomPlaces, usize, usize)) {
         let bytes = hay.as_bytes();
         for m in self.ac.find_overlapping_iter(bytes) {
+            let mut tails = self.tails[m.pattern().as_usize()].as_slice();
+            // The literal that is the head alone sorts first.
+            if let [t, rest @ ..] = tails
+                && t.rest.is_empty()
+            {
+                found(&t.places, m.start(), m.end());
+                tails = rest;
+            }
             let after = &bytes[m.end()..];
-            for t in &self.tails[m.pattern().as_usize()] {
+            let Some(&next) = after.first() else { continue };
+            // The tails are in order: only those starting with the next
+            // byte are compared (heads like `c:\windows\s` start many).
+            let from = tails.partition_point(|t| t.rest.first() < Some(&next));
+            for t in tails[from..]
+                .iter()
+                .take_while(|t| t.rest.first() == Some(&next))
+            {
                 if after.starts_with(&t.rest) {
                     found(&t.places, m.start(), m.end() + t.rest.len());
                 }
@@ -158,5 +173,22 @@ mod tests {
         );
         let hits = found(&sc, "c:\\windows\\system32\\cmd.exe");
         assert_eq!(hits, vec![(0, 2, 20), (1, 11, 27), (2, 20, 23)]);
+    }
+
+    #[test]
+    fn many_literals_after_one_head() {
+        let automata = Automata::default();
+        let lits = [
+            "c:\\windows\\system32\\cmd.exe",
+            "c:\\windows\\system32\\",
+            "c:\\windows\\syswow64\\",
+            "c:\\windows\\services.exe",
+            "c:\\windows\\s",
+            "c:\\windows\\temp\\",
+        ];
+        let sc = scanner(&lits, &automata);
+        let hits = found(&sc, "x c:\\windows\\system32\\cmd.exe");
+        assert_eq!(hits, vec![(0, 2, 29), (1, 2, 22), (4, 2, 14)]);
+        assert_eq!(found(&sc, "c:\\windows\\sys"), vec![(4, 0, 12)]);
     }
 }
