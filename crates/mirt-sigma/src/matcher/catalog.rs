@@ -10,6 +10,7 @@ use super::cimap::CiMap;
 use crate::compile::Variant;
 use crate::compile::pattern::{Lit, Pattern, Pos};
 use crate::compile::program::{Check, Expr, Program, Target, Test};
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -21,12 +22,12 @@ pub(crate) const KEYWORDS: u16 = u16::MAX;
 /// One literal where a field must hold it. Atoms are numbered in the
 /// order of (slot, cased, text, pos), so that a bucket's sorted atoms come
 /// grouped by scanner and by text.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Atom {
     pub slot: u16,
     pub cased: bool,
-    /// In lower case unless `cased`: the scanner folds the text instead.
-    pub text: Box<str>,
+    /// Index into [`Catalog::texts`].
+    pub text: u32,
     pub pos: Pos,
 }
 
@@ -49,6 +50,9 @@ pub(crate) struct Compiled {
 pub(crate) struct Catalog {
     pub slot_names: Vec<String>,
     pub slot_headers: Vec<Option<Header>>,
+    /// The texts of the literals, in lower case unless cased (the
+    /// scanner folds the event's text instead).
+    pub texts: Vec<Box<str>>,
     pub atoms: Vec<Atom>,
     /// Per variant.
     pub compiled: Vec<Arc<Compiled>>,
@@ -64,10 +68,10 @@ impl Catalog {
                 tests: v.program.tests.iter().map(|t| n.test(t)).collect(),
             })
             .collect();
-        let (atoms, renumber) = n.sorted_atoms();
-        let atom_len: Vec<usize> = atoms.iter().map(|a| a.text.len()).collect();
+        let (texts, atoms, renumber) = n.sorted_atoms();
+        let atom_len: Vec<usize> = atoms.iter().map(|a| texts[a.text as usize].len()).collect();
         let compiled = programs
-            .into_iter()
+            .into_par_iter()
             .zip(variants)
             .map(|(p, v)| Arc::new(compile(p, &renumber, &atom_len, v.provider.clone())))
             .collect();
@@ -75,6 +79,7 @@ impl Catalog {
         Catalog {
             slot_names: n.slots,
             slot_headers,
+            texts,
             atoms,
             compiled,
         }
@@ -126,12 +131,16 @@ fn compile(
     }
 }
 
-/// Numbers slots and atoms in the order they are met.
+/// Numbers slots, texts and atoms in the order they are met.
 #[derive(Default)]
 struct Numbering {
     slots: Vec<String>,
     index: CiMap<u16>,
+    text_ids: HashMap<Box<str>, u32>,
     atoms: HashMap<Atom, u32>,
+    /// A literal's text in lower case: most are met before, and looking
+    /// them up needs no allocation.
+    buf: String,
 }
 
 impl Numbering {
@@ -145,15 +154,23 @@ impl Numbering {
     }
 
     fn atom(&mut self, slot: u16, lit: &Lit) -> u32 {
+        self.buf.clear();
+        self.buf.push_str(&lit.text);
+        if !lit.cased {
+            self.buf.make_ascii_lowercase();
+        }
+        let text = match self.text_ids.get(self.buf.as_str()) {
+            Some(&id) => id,
+            None => {
+                let id = self.text_ids.len() as u32;
+                self.text_ids.insert(self.buf.as_str().into(), id);
+                id
+            }
+        };
         let atom = Atom {
             slot,
             cased: lit.cased,
-            // The scanner ignores ASCII case unless `cased`.
-            text: if lit.cased {
-                lit.text.as_str().into()
-            } else {
-                lit.text.to_ascii_lowercase().into()
-            },
+            text,
             pos: lit.pos,
         };
         let next = self.atoms.len() as u32;
@@ -184,16 +201,32 @@ impl Numbering {
         }
     }
 
-    /// The atoms in sorted order, and for each first number its sorted
-    /// one.
-    fn sorted_atoms(&mut self) -> (Vec<Atom>, Vec<u32>) {
+    /// The texts by number, the atoms in sorted order, and for each first
+    /// number of an atom its sorted one.
+    fn sorted_atoms(&mut self) -> (Vec<Box<str>>, Vec<Atom>, Vec<u32>) {
+        let mut texts: Vec<(Box<str>, u32)> =
+            std::mem::take(&mut self.text_ids).into_iter().collect();
+        texts.sort_unstable();
+        let mut rank = vec![0u32; texts.len()];
+        for (r, (_, t)) in texts.iter().enumerate() {
+            rank[*t as usize] = r as u32;
+        }
+        // Numbered by text order: the text numbers are their ranks.
+        let texts: Vec<Box<str>> = texts.into_iter().map(|(t, _)| t).collect();
         let mut list: Vec<(Atom, u32)> = std::mem::take(&mut self.atoms).into_iter().collect();
-        list.sort_unstable();
+        list.sort_unstable_by_key(|(a, _)| (a.slot, a.cased, rank[a.text as usize], a.pos));
         let mut renumber = vec![0; list.len()];
         for (sorted, (_, first)) in list.iter().enumerate() {
             renumber[*first as usize] = sorted as u32;
         }
-        (list.into_iter().map(|(a, _)| a).collect(), renumber)
+        let atoms = list
+            .into_iter()
+            .map(|(a, _)| Atom {
+                text: rank[a.text as usize],
+                ..a
+            })
+            .collect();
+        (texts, atoms, renumber)
     }
 }
 
@@ -315,7 +348,7 @@ mod tests {
         let texts: Vec<(u16, bool, &str)> = c
             .atoms
             .iter()
-            .map(|a| (a.slot, a.cased, &*a.text))
+            .map(|a| (a.slot, a.cased, &*c.texts[a.text as usize]))
             .collect();
         assert_eq!(
             texts,
