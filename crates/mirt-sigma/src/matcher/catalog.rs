@@ -10,7 +10,6 @@ use super::cimap::CiMap;
 use crate::compile::Variant;
 use crate::compile::pattern::{Lit, Pattern, Pos};
 use crate::compile::program::{Check, Expr, Program, Target, Test};
-use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -71,7 +70,7 @@ impl Catalog {
         let (texts, atoms, renumber) = n.sorted_atoms();
         let atom_len: Vec<usize> = atoms.iter().map(|a| texts[a.text as usize].len()).collect();
         let compiled = programs
-            .into_par_iter()
+            .into_iter()
             .zip(variants)
             .map(|(p, v)| Arc::new(compile(p, &renumber, &atom_len, v.provider.clone())))
             .collect();

@@ -10,6 +10,8 @@ mod cimap;
 mod eval;
 mod route;
 mod scanner;
+#[cfg(test)]
+mod tests;
 
 use crate::compile::Variant;
 use crate::compile::pattern::RegexPool;
@@ -56,7 +58,9 @@ pub(crate) struct Matcher {
     pub(crate) variants: Vec<Variant>,
     buckets: Vec<LazyBucket>,
     routes: Routes,
-    catalog: Catalog,
+    /// Numbered when the first bucket is assembled: in a hunt that is
+    /// while the other threads still parse the first chunks.
+    catalog: OnceLock<Catalog>,
     automata: Automata,
     /// Tells matchers apart in a [`Scratch`] that serves several.
     id: u64,
@@ -79,7 +83,7 @@ impl Matcher {
             })
             .collect();
         Matcher {
-            catalog: Catalog::build(&variants),
+            catalog: OnceLock::new(),
             variants,
             buckets,
             routes,
@@ -88,10 +92,17 @@ impl Matcher {
         }
     }
 
+    /// The numbered fields and literals. Built without rayon: it may be
+    /// built on a rayon worker inside a `OnceLock`, where a nested
+    /// parallel loop could steal a job that waits for the same lock.
+    fn catalog(&self) -> &Catalog {
+        self.catalog.get_or_init(|| Catalog::build(&self.variants))
+    }
+
     fn bucket(&self, b: u32) -> &Bucket {
         let lazy = &self.buckets[b as usize];
         lazy.built
-            .get_or_init(|| Bucket::build(&lazy.members, &self.catalog, &self.automata))
+            .get_or_init(|| Bucket::build(&lazy.members, self.catalog(), &self.automata))
     }
 
     /// Assembles every bucket now (in parallel) instead of on first use.
@@ -193,7 +204,7 @@ impl Matcher {
         slots
             .iter()
             .filter_map(|&s| {
-                let name = self.catalog.slot_names.get(s as usize)?;
+                let name = self.catalog().slot_names.get(s as usize)?;
                 Some((name.clone(), field_value(event, name)?))
             })
             .collect()
