@@ -88,23 +88,14 @@ impl Catalog {
 /// A program renumbered to sorted atoms, with its slots, atoms and
 /// prefilter.
 fn compile(
-    p: SlotProgram,
+    mut program: SlotProgram,
     renumber: &[u32],
     atom_len: &[usize],
     provider: Option<String>,
 ) -> Compiled {
-    let tests: Vec<Test<u16, u32>> = p
-        .tests
-        .iter()
-        .map(|t| Test {
-            target: t.target.clone(),
-            check: t.check.map(|f| *f, |a| renumber[*a as usize]),
-        })
-        .collect();
-    let program = Program {
-        expr: p.expr,
-        tests,
-    };
+    for t in &mut program.tests {
+        t.check.for_each_lit_mut(|a| *a = renumber[*a as usize]);
+    }
     let mut slots = Vec::new();
     let mut atoms = Vec::new();
     for t in &program.tests {
