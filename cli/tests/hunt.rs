@@ -154,6 +154,43 @@ fn skipped_rules_are_listed_with_reasons() {
 }
 
 #[test]
+fn a_second_hunt_loads_the_rules_from_the_cache_with_the_same_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let summary = dir.path().join("summary.json");
+    let hunt = || {
+        let out = mirt(&[
+            "hunt",
+            "--rule-cache",
+            cache.to_str().unwrap(),
+            "--summary",
+            summary.to_str().unwrap(),
+            &fixture("shadow_copies_or_backups_deleted.fires.evtx"),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let s: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+        (out.stdout, s["rules"]["from_cache"].clone())
+    };
+    let (first, cached_first) = hunt();
+    let (second, cached_second) = hunt();
+    assert_eq!(cached_first, false);
+    assert_eq!(cached_second, true);
+    assert_eq!(first, second);
+    assert!(!first.is_empty());
+    let uncached = mirt(&[
+        "hunt",
+        "--no-rule-cache",
+        &fixture("shadow_copies_or_backups_deleted.fires.evtx"),
+    ]);
+    assert_eq!(uncached.stdout, first);
+}
+
+#[test]
 fn bad_arguments_fail_clearly() {
     let out = mirt(&[
         "hunt",

@@ -41,6 +41,10 @@ pub use rules::StatusArg;
 /// (ATT&CK ids), event time, computer, channel, event id, record id, the
 /// fields that matched, and the event. Correlation findings list the events
 /// that formed them. A summary by rule and level goes to stderr.
+///
+/// The compiled rule set is cached (keyed by the BLAKE3 of every rule file,
+/// the mappings, the options and the mirt build), so a second hunt with the
+/// same rules starts at once; any change to a rule is a new key.
 #[derive(clap::Args)]
 #[command(after_long_help = "\
 Examples:
@@ -117,6 +121,14 @@ pub struct Args {
     /// name, UTC, or +01:00). Default UTC.
     #[arg(long, value_name = "ZONE", value_parser = super::logs::parse_zone)]
     tz: Option<jiff::tz::TimeZone>,
+
+    /// Folder for compiled rule sets [default: the user's cache folder, mirt/sigma].
+    #[arg(long, value_name = "DIR")]
+    rule_cache: Option<PathBuf>,
+
+    /// Parse and compile the rules every time; do not read or write the cache.
+    #[arg(long, conflicts_with = "rule_cache")]
+    no_rule_cache: bool,
 
     /// Do not print the summary and problems on stderr.
     #[arg(long, short = 'q')]
@@ -199,7 +211,11 @@ pub fn exec(args: Args, threads: Option<usize>) -> Outcome {
     if let Some(e) = failure {
         return Err(e);
     }
-    hunter.finish()
+    let outcome = hunter.finish();
+    // The process ends next: freeing the rule set's many small allocations
+    // one by one would cost more than hunting a small log folder.
+    std::mem::forget(set);
+    outcome
 }
 
 /// Matches one event (on a worker thread) and renders its detections.

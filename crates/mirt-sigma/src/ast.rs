@@ -31,7 +31,9 @@ impl Document {
 }
 
 /// The status of a rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Considered stable.
@@ -72,7 +74,7 @@ impl Status {
 }
 
 /// How a rule relates to another one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Related {
     /// The other rule's id.
     pub id: String,
@@ -82,7 +84,7 @@ pub struct Related {
 }
 
 /// Metadata shared by rules, correlations and filters.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Meta {
     /// Title (mandatory).
     pub title: String,
@@ -133,19 +135,17 @@ impl Meta {
 }
 
 /// The log source a rule or filter applies to.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 pub struct LogSource {
     /// A group of products (`process_creation`, `webserver`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
     /// A product (`windows`, `linux`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub product: Option<String>,
     /// A subset of a product's logs (`security`, `sshd`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
     /// Free text for readers.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub definition: Option<String>,
 }
 
@@ -266,7 +266,7 @@ pub struct Correlation {
 }
 
 /// The seven correlation types of Sigma 2.1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CorrelationType {
     /// Number of events.
@@ -301,7 +301,7 @@ impl CorrelationType {
 }
 
 /// A comparison in a correlation condition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CompareOp {
     /// Greater than.
@@ -334,7 +334,7 @@ impl CompareOp {
 
 /// `condition:` of a correlation: comparisons linked with AND, and the
 /// field the value correlations aggregate.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CorrelationCondition {
     /// The comparisons.
     pub comparisons: Vec<(CompareOp, f64)>,

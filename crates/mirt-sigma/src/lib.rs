@@ -41,6 +41,7 @@
 
 pub mod ast;
 pub mod builtin;
+pub mod cache;
 mod compile;
 pub mod condition;
 mod correlation;

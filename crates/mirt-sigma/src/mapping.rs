@@ -21,9 +21,10 @@ use crate::error::{Error, Result};
 use crate::yaml::{self, Node};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// One concrete event source of a log source.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Source {
     /// The event channel (`Event::channel`); `None` for any channel.
     pub channel: Option<String>,
@@ -47,7 +48,7 @@ struct Entry {
     product: Option<String>,
     category: Option<String>,
     service: Option<String>,
-    sources: Vec<Source>,
+    sources: Vec<Arc<Source>>,
     unsupported: Option<String>,
 }
 
@@ -145,7 +146,7 @@ impl Mapping {
     /// The event sources of `logsource`, or why there are none. The rule's
     /// category and service must equal the entry's; its product, when
     /// given, must be the entry's.
-    pub fn resolve(&self, ls: &LogSource) -> std::result::Result<&[Source], String> {
+    pub fn resolve(&self, ls: &LogSource) -> std::result::Result<&[Arc<Source>], String> {
         let hit = self.entries.iter().find(|e| {
             e.category == ls.category
                 && e.service == ls.service
@@ -196,12 +197,12 @@ fn parse_entry(
         };
         let mut fields = global.clone();
         fields.extend(string_map(s.get("fields"))?);
-        sources.push(Source {
+        sources.push(Arc::new(Source {
             channel: (channel != "*").then_some(channel),
             event_ids,
             provider: s.get("provider").and_then(Node::scalar_text),
             fields,
-        });
+        }));
     }
     let unsupported = item.get("unsupported").and_then(Node::scalar_text);
     if sources.is_empty() && unsupported.is_none() {

@@ -4,6 +4,7 @@
 //! recorded with its reason.
 
 use crate::ast::{Correlation, Document, Filter, LogSource, Meta, Rule, Status};
+use crate::cache::{self, SourceText};
 use crate::compile::{self, CompileError, Placeholders, Variant};
 use crate::correlation::{CompiledCorrelation, RuleRef};
 use crate::error::Error;
@@ -12,12 +13,13 @@ use crate::matcher::Matcher;
 use crate::parse::{self, Parsed};
 use mirt_core::Severity;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 /// What kind of rule an entry of the set is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleKind {
     /// A detection rule.
@@ -27,7 +29,7 @@ pub enum RuleKind {
 }
 
 /// A loaded rule.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RuleInfo {
     /// Metadata (title, id, level, status, tags...).
     pub meta: Meta,
@@ -67,6 +69,62 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// The classes a [`Skipped`] can have.
+const CLASSES: [&str; 8] = [
+    "io",
+    "yaml",
+    "schema",
+    "invalid",
+    "unmapped",
+    "unresolved",
+    "mapping",
+    "excluded",
+];
+
+/// A [`Skipped`] as the rule-set cache stores it: every field present
+/// (the cache's encoding is positional), the class by name.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct StoredSkipped {
+    path: PathBuf,
+    line: Option<u64>,
+    id: Option<String>,
+    title: Option<String>,
+    class: String,
+    reason: String,
+}
+
+impl From<&Skipped> for StoredSkipped {
+    fn from(s: &Skipped) -> StoredSkipped {
+        StoredSkipped {
+            path: s.path.clone(),
+            line: s.line,
+            id: s.id.clone(),
+            title: s.title.clone(),
+            class: s.class.to_string(),
+            reason: s.reason.clone(),
+        }
+    }
+}
+
+impl TryFrom<StoredSkipped> for Skipped {
+    type Error = String;
+
+    fn try_from(s: StoredSkipped) -> Result<Skipped, String> {
+        let class = CLASSES
+            .into_iter()
+            .find(|c| *c == s.class)
+            .ok_or_else(|| format!("unknown class {:?}", s.class))?;
+        Ok(Skipped {
+            path: s.path,
+            line: s.line,
+            id: s.id,
+            title: s.title,
+            class,
+            reason: s.reason,
+        })
+    }
+}
+
 impl Skipped {
     fn from_error(e: &Error, meta: Option<&Meta>) -> Skipped {
         Skipped {
@@ -99,11 +157,12 @@ enum Input {
 /// Collects rule sources and options, then builds a [`RuleSet`].
 #[derive(Debug, Clone)]
 pub struct RuleSetBuilder {
-    mapping: Mapping,
-    placeholders: Placeholders,
+    pub(crate) mapping: Mapping,
+    pub(crate) placeholders: Placeholders,
     texts: Vec<(PathBuf, Input)>,
-    min_level: Option<Severity>,
-    statuses: Option<Vec<Status>>,
+    pub(crate) min_level: Option<Severity>,
+    pub(crate) statuses: Option<Vec<Status>>,
+    cache_dir: Option<PathBuf>,
 }
 
 impl RuleSetBuilder {
@@ -115,7 +174,16 @@ impl RuleSetBuilder {
             texts: Vec::new(),
             min_level: None,
             statuses: None,
+            cache_dir: None,
         }
+    }
+
+    /// Keep compiled rule sets in `dir` (see [`crate::cache`]): a later
+    /// build from the same sources and options loads instead of compiling.
+    /// `None` (the default) compiles every time.
+    pub fn cache_dir(&mut self, dir: Option<PathBuf>) -> &mut Self {
+        self.cache_dir = dir;
+        self
     }
 
     /// Values for `%name%` placeholders (the `expand` modifier).
@@ -170,29 +238,63 @@ impl RuleSetBuilder {
         self.texts.push((path.to_path_buf(), Input::File));
     }
 
-    /// Parses, compiles and indexes everything added.
+    /// Parses, compiles and indexes everything added, or loads the result
+    /// of an earlier build of the same sources from the cache.
     pub fn build(&self) -> RuleSet {
-        let mut skipped = Vec::new();
-        let parsed: Vec<(PathBuf, Vec<crate::Result<Parsed>>)> = self
-            .texts
+        let sources = self.read_sources();
+        let Some(dir) = &self.cache_dir else {
+            return self.compile(sources);
+        };
+        let key = cache::key(self, &sources);
+        let problem = match cache::load(dir, &key) {
+            Ok(Some((stored, skipped))) => return RuleSet::loaded(stored, skipped),
+            Ok(None) => None,
+            Err(why) => Some(why),
+        };
+        let mut set = self.compile(sources);
+        let stored = cache::store(dir, &key, &set).err();
+        set.cache_problem = match (problem, stored) {
+            (Some(read), Some(write)) => Some(format!("{read}; {write}")),
+            (read, write) => read.or(write),
+        };
+        set
+    }
+
+    /// The text of every source (files read in parallel), or why it could
+    /// not be read.
+    fn read_sources(&self) -> Vec<SourceText<'_>> {
+        self.texts
             .par_iter()
             .map(|(path, input)| {
-                let results = match input {
-                    Input::Text(t) => parse::parse_text(t, path),
-                    Input::File => match std::fs::read_to_string(path) {
-                        Ok(t) => parse::parse_text(&t, path),
-                        Err(e) => vec![Err(io_error(path, &e.to_string()))],
-                    },
-                    Input::Unlisted(e) => vec![Err(io_error(path, e))],
+                let text = match input {
+                    Input::Text(t) => Ok(Cow::Borrowed(t.as_str())),
+                    Input::File => std::fs::read_to_string(path)
+                        .map(Cow::Owned)
+                        .map_err(|e| e.to_string()),
+                    Input::Unlisted(e) => Err(e.clone()),
                 };
-                (path.clone(), results)
+                (path.as_path(), text)
+            })
+            .collect()
+    }
+
+    fn compile(&self, sources: Vec<SourceText<'_>>) -> RuleSet {
+        let parsed: Vec<(&Path, Vec<crate::Result<Parsed>>)> = sources
+            .into_par_iter()
+            .map(|(path, text)| {
+                let results = match text {
+                    Ok(t) => parse::parse_text(&t, path),
+                    Err(e) => vec![Err(io_error(path, &e))],
+                };
+                (path, results)
             })
             .collect();
+        let mut skipped = Vec::new();
         let mut docs = Docs::default();
         for (path, results) in parsed {
             for r in results {
                 match r {
-                    Ok(p) => docs.push(path.clone(), p),
+                    Ok(p) => docs.push(path.to_path_buf(), p),
                     Err(e) => skipped.push(Skipped::from_error(&e, None)),
                 }
             }
@@ -239,6 +341,24 @@ pub struct RuleSet {
     pub(crate) correlations: Vec<CompiledCorrelation>,
     pub(crate) skipped: Vec<Skipped>,
     pub(crate) filters: usize,
+    /// Whether the set was loaded from the cache.
+    pub(crate) from_cache: bool,
+    /// Why the cache could not be read or written, when it could not.
+    pub(crate) cache_problem: Option<String>,
+}
+
+impl RuleSet {
+    fn loaded(stored: cache::Loaded, skipped: Vec<Skipped>) -> RuleSet {
+        RuleSet {
+            rules: stored.rules,
+            matcher: Matcher::build(stored.variants),
+            correlations: stored.correlations,
+            skipped,
+            filters: stored.filters,
+            from_cache: true,
+            cache_problem: None,
+        }
+    }
 }
 
 fn assemble(b: &RuleSetBuilder, docs: Docs, mut skipped: Vec<Skipped>) -> RuleSet {
@@ -311,6 +431,8 @@ fn assemble(b: &RuleSetBuilder, docs: Docs, mut skipped: Vec<Skipped>) -> RuleSe
         correlations: compiled_correlations,
         skipped,
         filters: filters.len(),
+        from_cache: false,
+        cache_problem: None,
     }
 }
 

@@ -23,6 +23,8 @@ pub struct RuleSetStats {
     pub excluded: usize,
     /// Buckets (distinct channel and event id routes) of the matcher.
     pub buckets: usize,
+    /// Whether the compiled set came from the rule-set cache.
+    pub from_cache: bool,
 }
 
 thread_local! {
@@ -40,6 +42,17 @@ impl RuleSet {
         &self.skipped
     }
 
+    /// Whether the set was loaded from the rule-set cache.
+    pub fn from_cache(&self) -> bool {
+        self.from_cache
+    }
+
+    /// Why the rule-set cache could not be read or written, if so (the set
+    /// was then compiled as usual).
+    pub fn cache_problem(&self) -> Option<&str> {
+        self.cache_problem.as_deref()
+    }
+
     /// Counts of what was loaded.
     pub fn stats(&self) -> RuleSetStats {
         let detection = self
@@ -54,6 +67,7 @@ impl RuleSet {
             failed: self.skipped.iter().filter(|s| s.is_failure()).count(),
             excluded: self.skipped.iter().filter(|s| !s.is_failure()).count(),
             buckets: self.matcher.bucket_count(),
+            from_cache: self.from_cache,
         }
     }
 

@@ -7,11 +7,14 @@
 //! `match_count` as a minimum (more matches are only a warning), so those
 //! counts are floors; the test pins the exact count the rule's text gives,
 //! with the events named below.
+//!
+//! The rules are matched as the rule-set cache gives them back (built once
+//! to fill it, then loaded), so the cache is held to the same samples.
 
 mod common;
 
 use mirt_evtx::{EvtxReader, Item};
-use mirt_sigma::{Mapping, RuleSetBuilder};
+use mirt_sigma::{Mapping, RuleSetBuilder, RuleSetStats};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -28,11 +31,24 @@ fn every_regression_sample_fires_its_rule_as_expected() {
         .map(|l| l.split('\t').collect())
         .collect();
     assert_eq!(rows.len(), 96);
+    let cache = tempfile::tempdir().unwrap();
     let mut builder = RuleSetBuilder::new(Mapping::builtin());
+    builder.cache_dir(Some(cache.path().to_path_buf()));
     for row in &rows {
         builder.add_path(&root.join(row[1]));
     }
+    let compiled = builder.build();
     let set = builder.build();
+    assert!(!compiled.from_cache() && set.from_cache());
+    assert_eq!(set.cache_problem(), None);
+    assert_eq!(set.skipped(), compiled.skipped());
+    assert_eq!(
+        set.stats(),
+        RuleSetStats {
+            from_cache: true,
+            ..compiled.stats()
+        }
+    );
     for s in set.skipped() {
         println!("skipped: {} {}", s.path.display(), s.reason);
     }

@@ -16,23 +16,9 @@ use std::path::{Path, PathBuf};
 const MAGIC: &[u8; 8] = b"MIRTYARC";
 
 /// The cache folder to use when none is given: `$MIRT_CACHE_DIR/yara`,
-/// else the platform's user cache folder (`$XDG_CACHE_HOME/mirt/yara`,
-/// `~/.cache/mirt/yara`, `%LOCALAPPDATA%\mirt\cache\yara`).
+/// else the platform's user cache folder (see [`mirt_core::cache::cache_dir`]).
 pub fn default_cache_dir() -> Option<PathBuf> {
-    let env = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    if let Some(dir) = env("MIRT_CACHE_DIR") {
-        return Some(dir.join("yara"));
-    }
-    if cfg!(windows) {
-        return env("LOCALAPPDATA").map(|d| d.join("mirt").join("cache").join("yara"));
-    }
-    env("XDG_CACHE_HOME")
-        .or_else(|| env("HOME").map(|h| h.join(".cache")))
-        .map(|d| d.join("mirt").join("yara"))
+    mirt_core::cache::cache_dir("yara")
 }
 
 pub(crate) fn key(sources: &RuleSources, skip_bad: bool) -> String {

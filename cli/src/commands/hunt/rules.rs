@@ -66,6 +66,11 @@ pub fn load(args: &Args) -> anyhow::Result<RuleSet> {
         );
     }
     let mut builder = RuleSetBuilder::new(mapping);
+    builder.cache_dir(match (&args.rule_cache, args.no_rule_cache) {
+        (_, true) => None,
+        (Some(dir), false) => Some(dir.clone()),
+        (None, false) => mirt_sigma::cache::default_cache_dir(),
+    });
     if let Some(path) = &args.placeholders {
         builder.placeholders(read_placeholders(path)?);
     }
@@ -93,6 +98,11 @@ pub fn load(args: &Args) -> anyhow::Result<RuleSet> {
         builder.add_path(path);
     }
     let set = builder.build();
+    if let Some(why) = set.cache_problem()
+        && !args.quiet
+    {
+        eprintln!("{} {why}", crate::style::warning_label());
+    }
     if set.rules().is_empty() && !(args.list_skipped || args.list_rules) {
         anyhow::bail!("no rule could be loaded (see --list-skipped)");
     }

@@ -13,11 +13,13 @@ pub use rule::Placeholders;
 use std::sync::Arc;
 
 /// A rule compiled for one event source.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Variant {
     /// Index of the rule in the rule set.
     pub rule: u32,
-    /// The source, for translating field names of correlations.
+    /// The source, for translating field names of correlations (stored
+    /// once per source in the rule-set cache, not per variant).
+    #[serde(skip)]
     pub source: Arc<Source>,
     pub program: rule::NamedProgram,
     /// Lower-cased channel, `None` for any.
@@ -66,7 +68,7 @@ pub(crate) fn compile_rule(
         }
         variants.push(Variant {
             rule: index,
-            source: Arc::new(source.clone()),
+            source: Arc::clone(source),
             program,
             channel: source.channel.as_ref().map(|c| c.to_lowercase()),
             event_ids,

@@ -8,7 +8,9 @@ use std::collections::hash_map::Entry;
 use std::sync::{Arc, OnceLock};
 
 /// Where a literal must occur in the field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub(crate) enum Pos {
     /// The whole field.
     Exact,
@@ -78,6 +80,25 @@ impl LazyRegex {
             Some(Compiled::Unicode(re)) => re.is_match(text),
             None => false,
         }
+    }
+}
+
+/// A regex is stored (in the rule-set cache) as its source: compiled
+/// regexes are not portable, and most are never needed.
+impl serde::Serialize for LazyRegex {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde::Serialize::serialize(&(&self.source, self.bytes), s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LazyRegex {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (source, bytes): (String, bool) = serde::Deserialize::deserialize(d)?;
+        Ok(LazyRegex {
+            source,
+            bytes,
+            compiled: OnceLock::new(),
+        })
     }
 }
 
@@ -153,7 +174,7 @@ pub(crate) fn required_literals(hir: &regex_syntax::hir::Hir) -> Vec<Lit> {
 
 /// A compiled string pattern. `L` is how a literal is referred to: its
 /// text before bucket assembly, an atom id after.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Pattern<L> {
     /// A literal the scanner finds.
     Literal(L),
@@ -169,7 +190,9 @@ pub(crate) enum Pattern<L> {
 }
 
 /// A literal before bucket assembly.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub(crate) struct Lit {
     pub text: String,
     pub pos: Pos,

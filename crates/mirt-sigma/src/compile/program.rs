@@ -8,7 +8,7 @@ use ipnet::IpNet;
 use std::sync::Arc;
 
 /// A boolean expression over the tests of a program.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Expr {
     And(Vec<Expr>),
     Or(Vec<Expr>),
@@ -19,7 +19,7 @@ pub(crate) enum Expr {
 }
 
 /// Which value a test looks at.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Target<F> {
     /// One field.
     Field(F),
@@ -28,7 +28,7 @@ pub(crate) enum Target<F> {
 }
 
 /// A time part of a date value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum TimePart {
     Minute,
     Hour,
@@ -39,7 +39,7 @@ pub(crate) enum TimePart {
 }
 
 /// A numeric comparison.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Cmp {
     Eq,
     Lt,
@@ -61,7 +61,7 @@ impl Cmp {
 }
 
 /// What a test checks.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Check<F, L> {
     /// The field is present (`true`) or absent (`false`).
     Exists(bool),
@@ -96,14 +96,14 @@ pub(crate) enum Check<F, L> {
 }
 
 /// One test.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Test<F, L> {
     pub target: Target<F>,
     pub check: Check<F, L>,
 }
 
 /// A detection compiled for one event source.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Program<F, L> {
     pub expr: Expr,
     pub tests: Vec<Test<F, L>>,

@@ -17,7 +17,7 @@ use std::sync::Arc;
 pub use engine::{CorrelationEngine, CorrelationFinding};
 
 /// What a correlation refers to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum RuleRef {
     /// A detection rule (index in the rule set).
     Rule(u32),
@@ -26,7 +26,7 @@ pub(crate) enum RuleRef {
 }
 
 /// A correlation ready to run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct CompiledCorrelation {
     /// Its entry in the rule set.
     pub rule: u32,

@@ -1,0 +1,295 @@
+//! The rule-set cache: a compiled [`RuleSet`] (its rules, their compiled
+//! variants, correlations and the list of what was skipped) stored under
+//! the BLAKE3 of everything that went into it, so that the next hunt with
+//! the same rules loads in a few milliseconds instead of parsing and
+//! compiling some thousand YAML files again.
+//!
+//! The key covers the build of this crate (its sources' fingerprint), the
+//! mapping, placeholders and selection options, and the path and bytes of
+//! every rule source: any change is a miss, never a stale hit. A file is
+//! `MIRTSGMC`, the BLAKE3 of the body, and the body (MessagePack, structs
+//! as arrays: every stored type writes all its fields); a file
+//! that does not verify is reported and rebuilt. Files are written to a
+//! temporary name and renamed, so a reader never sees half of one.
+//!
+//! What is not stored: the matcher's buckets and automata (built on first
+//! use, for the routes an evidence set needs) and compiled regexes (built
+//! on first use).
+
+use crate::compile::Variant;
+use crate::correlation::CompiledCorrelation;
+use crate::mapping::Source;
+use crate::ruleset::{RuleInfo, RuleSet, RuleSetBuilder, Skipped, StoredSkipped};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+const MAGIC: &[u8; 8] = b"MIRTSGMC";
+
+/// The cache folder to use when none is given: `$MIRT_CACHE_DIR/sigma`,
+/// else the platform's user cache folder (see [`mirt_core::cache::cache_dir`]).
+pub fn default_cache_dir() -> Option<PathBuf> {
+    mirt_core::cache::cache_dir("sigma")
+}
+
+/// What a rule source held when the set was built: its text, or why it
+/// could not be read.
+pub(crate) type SourceText<'a> = (&'a Path, Result<std::borrow::Cow<'a, str>, String>);
+
+/// The key of a rule set built by `b` from `sources`.
+pub(crate) fn key(b: &RuleSetBuilder, sources: &[SourceText<'_>]) -> String {
+    let mut h = blake3::Hasher::new();
+    h.update(b"mirt-sigma compiled rule set, format 1\0");
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(env!("MIRT_SIGMA_SOURCE_DIGEST").as_bytes());
+    // Debug forms of ordered data (Vec, BTreeMap) are deterministic.
+    field(&mut h, format!("{:?}", b.mapping).as_bytes());
+    field(&mut h, format!("{:?}", b.placeholders).as_bytes());
+    field(
+        &mut h,
+        format!("{:?} {:?}", b.min_level, b.statuses).as_bytes(),
+    );
+    for (path, text) in sources {
+        field(&mut h, path.as_os_str().as_encoded_bytes());
+        match text {
+            Ok(t) => {
+                h.update(b"T");
+                field(&mut h, t.as_bytes());
+            }
+            Err(e) => {
+                h.update(b"E");
+                field(&mut h, e.as_bytes());
+            }
+        }
+    }
+    h.finalize().to_hex().to_string()
+}
+
+/// Length-prefixed, so that no two different lists hash alike.
+fn field(h: &mut blake3::Hasher, bytes: &[u8]) {
+    h.update(&(bytes.len() as u64).to_le_bytes());
+    h.update(bytes);
+}
+
+fn file_for(dir: &Path, key: &str) -> PathBuf {
+    dir.join(format!("{key}.sigc"))
+}
+
+/// A rule set as stored. The variants' sources are stored once each, and
+/// referred to by index.
+#[derive(Serialize)]
+struct Stored<'a> {
+    rules: &'a [RuleInfo],
+    variants: &'a [Variant],
+    sources: Vec<&'a Source>,
+    variant_sources: Vec<u32>,
+    correlations: &'a [CompiledCorrelation],
+    skipped: Vec<StoredSkipped>,
+    filters: usize,
+}
+
+/// A rule set as read back.
+#[derive(Deserialize)]
+pub(crate) struct Loaded {
+    pub rules: Vec<RuleInfo>,
+    pub variants: Vec<Variant>,
+    sources: Vec<Source>,
+    variant_sources: Vec<u32>,
+    pub correlations: Vec<CompiledCorrelation>,
+    skipped: Vec<StoredSkipped>,
+    pub filters: usize,
+}
+
+/// The stored rule set for `key`, and its skipped documents: `Ok(None)`
+/// when there is none, `Err` (in words) when a file is there but unusable.
+pub(crate) fn load(dir: &Path, key: &str) -> Result<Option<(Loaded, Vec<Skipped>)>, String> {
+    let path = file_for(dir, key);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let bad = |why: &str| format!("ignoring damaged cache file {}: {why}", path.display());
+    let rest = bytes.strip_prefix(MAGIC).ok_or_else(|| bad("bad magic"))?;
+    let (digest, body) = rest
+        .split_first_chunk::<32>()
+        .ok_or_else(|| bad("too short"))?;
+    if blake3::hash(body).as_bytes() != digest {
+        return Err(bad("checksum mismatch"));
+    }
+    let mut loaded: Loaded = rmp_serde::from_slice(body).map_err(|e| bad(&e.to_string()))?;
+    loaded.share_sources().map_err(|e| bad(&e))?;
+    let skipped = std::mem::take(&mut loaded.skipped)
+        .into_iter()
+        .map(Skipped::try_from)
+        .collect::<Result<_, _>>()
+        .map_err(|e| bad(&e))?;
+    Ok(Some((loaded, skipped)))
+}
+
+impl Loaded {
+    /// Gives each variant its source, one shared copy per source.
+    fn share_sources(&mut self) -> Result<(), String> {
+        if self.variant_sources.len() != self.variants.len() {
+            return Err("source table does not fit the variants".into());
+        }
+        let sources: Vec<Arc<Source>> = self.sources.drain(..).map(Arc::new).collect();
+        for (v, &i) in self.variants.iter_mut().zip(&self.variant_sources) {
+            let source = sources.get(i as usize).ok_or("source index out of range")?;
+            v.source = Arc::clone(source);
+        }
+        Ok(())
+    }
+}
+
+/// The distinct sources of `variants`, and each variant's index among them.
+fn source_table(variants: &[Variant]) -> (Vec<&Source>, Vec<u32>) {
+    let mut index: HashMap<*const Source, u32> = HashMap::new();
+    let mut table = Vec::new();
+    let refs = variants
+        .iter()
+        .map(|v| {
+            *index.entry(Arc::as_ptr(&v.source)).or_insert_with(|| {
+                table.push(&*v.source);
+                table.len() as u32 - 1
+            })
+        })
+        .collect();
+    (table, refs)
+}
+
+/// Stores `set` under `key`; the error is in words, for a warning.
+pub(crate) fn store(dir: &Path, key: &str, set: &RuleSet) -> Result<(), String> {
+    let fail = |what: &str, e: &dyn std::fmt::Display| {
+        format!(
+            "cannot write the rule cache in {}: {what}: {e}",
+            dir.display()
+        )
+    };
+    let (sources, variant_sources) = source_table(&set.matcher.variants);
+    let stored = Stored {
+        rules: &set.rules,
+        variants: &set.matcher.variants,
+        sources,
+        variant_sources,
+        correlations: &set.correlations,
+        skipped: set.skipped.iter().map(StoredSkipped::from).collect(),
+        filters: set.filters,
+    };
+    let body = rmp_serde::to_vec(&stored).map_err(|e| fail("serialise", &e))?;
+    std::fs::create_dir_all(dir).map_err(|e| fail("create folder", &e))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail("temp file", &e))?;
+    let write = |f: &mut std::fs::File| -> std::io::Result<()> {
+        f.write_all(MAGIC)?;
+        f.write_all(blake3::hash(&body).as_bytes())?;
+        f.write_all(&body)
+    };
+    write(tmp.as_file_mut()).map_err(|e| fail("write", &e))?;
+    tmp.persist(file_for(dir, key))
+        .map_err(|e| fail("rename", &e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Mapping, RuleSetBuilder};
+    use mirt_core::{Event, Source, SourceKind, Value};
+
+    const RULE: &str = r#"
+title: Encoded PowerShell
+id: 5b0c8e0e-0000-4000-8000-000000000001
+logsource: {product: windows, category: process_creation}
+detection:
+    selection:
+        Image|endswith: '\powershell.exe'
+        CommandLine|re: '(?i)-e(nc|ncodedcommand)?\s+[a-z0-9+/=]{20,}'
+    keywords: [FromBase64String]
+    condition: selection or keywords
+level: high
+"#;
+
+    fn builder(dir: &std::path::Path, rule: &str) -> RuleSetBuilder {
+        let mut b = RuleSetBuilder::new(Mapping::builtin());
+        b.cache_dir(Some(dir.to_path_buf()))
+            .add_text("a.yml", rule)
+            .add_text("broken.yml", "title: [unclosed\n");
+        b
+    }
+
+    fn event() -> Event {
+        let mut e = Event::new(Source::new(SourceKind::Evtx, "Sysmon.evtx", 0));
+        e.channel = Some("Microsoft-Windows-Sysmon/Operational".into());
+        e.event_id = Some(1);
+        e.fields
+            .push("Image", Value::from(r"C:\Windows\System32\PowerShell.exe"));
+        e.fields.push(
+            "CommandLine",
+            Value::from("powershell -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoA"),
+        );
+        e
+    }
+
+    #[test]
+    fn a_second_build_loads_the_same_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = builder(dir.path(), RULE).build();
+        let second = builder(dir.path(), RULE).build();
+        assert!(!first.from_cache());
+        assert!(second.from_cache(), "{:?}", second.cache_problem());
+        assert_eq!(second.skipped(), first.skipped());
+        assert_eq!(second.skipped()[0].class, "yaml");
+        assert_eq!(second.rules()[0].meta, first.rules()[0].meta);
+        assert_eq!(second.scan(&event()).len(), 1);
+        assert_eq!(first.scan(&event()).len(), 1);
+    }
+
+    #[test]
+    fn a_changed_rule_is_compiled_again() {
+        let dir = tempfile::tempdir().unwrap();
+        builder(dir.path(), RULE).build();
+        let changed = builder(dir.path(), &RULE.replace("level: high", "level: low")).build();
+        assert!(!changed.from_cache());
+        assert_eq!(
+            changed.rules()[0].meta.level,
+            Some(mirt_core::Severity::Low)
+        );
+    }
+
+    #[test]
+    fn a_damaged_file_is_reported_and_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        builder(dir.path(), RULE).build();
+        let file = std::fs::read_dir(dir.path())
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let mut bytes = std::fs::read(&file).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x40;
+        std::fs::write(&file, bytes).unwrap();
+        let again = builder(dir.path(), RULE).build();
+        assert!(!again.from_cache());
+        let why = again.cache_problem().unwrap();
+        assert!(why.contains("damaged") && why.contains("checksum"), "{why}");
+        assert_eq!(again.scan(&event()).len(), 1);
+        assert!(builder(dir.path(), RULE).build().from_cache());
+    }
+
+    #[test]
+    fn an_unwritable_folder_is_reported_and_the_set_still_built() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, b"not a folder").unwrap();
+        let set = builder(&blocker.join("sub"), RULE).build();
+        assert!(
+            set.cache_problem()
+                .unwrap()
+                .contains("cannot write the rule cache")
+        );
+        assert_eq!(set.rules().len(), 1);
+    }
+}
