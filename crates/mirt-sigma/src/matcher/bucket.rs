@@ -144,7 +144,6 @@ fn scanners(atoms: &[u32], catalog: &Catalog, automata: &Automata) -> Vec<Scanne
     while i < atoms.len() {
         let first = &catalog.atoms[atoms[i] as usize];
         let mut literals: Literals<'_> = Vec::new();
-        let mut last_text = None;
         while let Some(&a) = atoms.get(i) {
             let atom = &catalog.atoms[a as usize];
             if (atom.slot, atom.cased) != (first.slot, first.cased) {
@@ -155,11 +154,7 @@ fn scanners(atoms: &[u32], catalog: &Catalog, automata: &Automata) -> Vec<Scanne
                 pos: atom.pos,
                 local: i as u32,
             };
-            match literals.last_mut() {
-                Some((_, places)) if last_text == Some(atom.text) => places.push(place),
-                _ => literals.push((&catalog.texts[atom.text as usize], vec![place])),
-            }
-            last_text = Some(atom.text);
+            literals.push((&catalog.texts[atom.text as usize], place));
             i += 1;
         }
         out.extend(Scanner::build(first.slot, first.cased, literals, automata));

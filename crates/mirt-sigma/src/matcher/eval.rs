@@ -6,7 +6,7 @@
 use super::access::{self, FieldRef, Loc};
 use super::bucket::{Bucket, BucketRule, length_bit};
 use super::catalog::{KEYWORDS, SlotProgram};
-use super::scanner::AtomPlaces;
+use super::scanner::Place;
 use crate::compile::pattern::{Pattern, Pos};
 use crate::compile::program::{Check, Expr, Target, Test, TimePart};
 use mirt_core::Event;
@@ -229,7 +229,7 @@ fn run_scanners(b: &Bucket, event: &Event, s: &mut Scratch) {
         keywords,
         ..
     } = s;
-    let mut record = |places: &AtomPlaces, start: usize, end: usize, len: usize| {
+    let mut record = |places: &[Place], start: usize, end: usize, len: usize| {
         for p in places {
             if p.pos.accepts(start, end, len) && atoms[p.atom as usize] != epoch {
                 atoms[p.atom as usize] = epoch;

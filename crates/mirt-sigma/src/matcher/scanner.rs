@@ -23,14 +23,12 @@ pub(crate) struct Place {
     pub local: u32,
 }
 
-/// The atoms of one literal.
-pub(crate) type AtomPlaces = Vec<Place>;
-
-/// A literal whose head the automaton finds: the bytes after the head,
-/// and its atoms.
-pub(crate) struct Tail {
-    rest: Box<[u8]>,
-    pub places: AtomPlaces,
+/// A literal whose head the automaton finds: where the bytes after its
+/// head and its atoms are in the scanner's flat lists (one allocation per
+/// scanner, not two per literal: buckets hold tens of thousands).
+struct Tail {
+    rest: (u32, u32),
+    places: (u32, u32),
 }
 
 /// One automaton over the heads of the literals of one field.
@@ -39,13 +37,17 @@ pub(crate) struct Scanner {
     /// Whether the literals are matched as written (else in lower case).
     pub cased: bool,
     ac: Arc<AhoCorasick>,
-    /// Per automaton pattern (a head): the literals that start with it.
-    tails: Vec<Vec<Tail>>,
+    /// Per automaton pattern (a head), where its literals start in
+    /// `tails` (one more entry at the end).
+    groups: Vec<u32>,
+    tails: Vec<Tail>,
+    bytes: Vec<u8>,
+    places: Vec<Place>,
 }
 
 /// The literals of one field and case mode with their atoms, in text
-/// order.
-pub(crate) type Literals<'a> = Vec<(&'a str, AtomPlaces)>;
+/// order; the atoms of one text adjacent.
+pub(crate) type Literals<'a> = Vec<(&'a str, Place)>;
 
 impl Scanner {
     /// A scanner over `literals`, its automaton from (and for)
@@ -57,55 +59,78 @@ impl Scanner {
         automata: &Automata,
     ) -> Option<Scanner> {
         let mut heads: Vec<&[u8]> = Vec::new();
-        let mut tails: Vec<Vec<Tail>> = Vec::new();
+        let mut groups: Vec<u32> = Vec::new();
+        let mut tails: Vec<Tail> = Vec::new();
+        let mut bytes: Vec<u8> = Vec::new();
+        let mut places: Vec<Place> = Vec::new();
+        let mut last: Option<&str> = None;
         // In text order, the literals that share a head are adjacent.
-        for (text, places) in literals {
+        for (text, place) in literals {
+            places.push(place);
+            let end = places.len() as u32;
+            if last == Some(text)
+                && let Some(t) = tails.last_mut()
+            {
+                t.places.1 = end;
+                continue;
+            }
+            last = Some(text);
             let (head, rest) = text.as_bytes().split_at(text.len().min(HEAD_MAX));
             if heads.last() != Some(&head) {
                 heads.push(head);
-                tails.push(Vec::new());
+                groups.push(tails.len() as u32);
             }
-            if let Some(last) = tails.last_mut() {
-                last.push(Tail {
-                    rest: rest.into(),
-                    places,
-                });
-            }
+            let from = bytes.len() as u32;
+            bytes.extend_from_slice(rest);
+            tails.push(Tail {
+                rest: (from, bytes.len() as u32),
+                places: (end - 1, end),
+            });
         }
-        let ac = automata.get(&heads)?;
+        groups.push(tails.len() as u32);
         Some(Scanner {
             slot,
             cased,
-            ac,
+            ac: automata.get(&heads)?,
+            groups,
             tails,
+            bytes,
+            places,
         })
     }
 
-    /// Calls `found` with each literal found in `hay` (in the scanner's
-    /// case mode already), with its start and end, overlapping matches
-    /// included.
-    pub(crate) fn find(&self, hay: &str, mut found: impl FnMut(&AtomPlaces, usize, usize)) {
+    fn rest(&self, t: &Tail) -> &[u8] {
+        &self.bytes[t.rest.0 as usize..t.rest.1 as usize]
+    }
+
+    /// Calls `found` with the atoms of each literal found in `hay` (in the
+    /// scanner's case mode already), with its start and end, overlapping
+    /// matches included.
+    pub(crate) fn find(&self, hay: &str, mut found: impl FnMut(&[Place], usize, usize)) {
         let bytes = hay.as_bytes();
         for m in self.ac.find_overlapping_iter(bytes) {
-            let mut tails = self.tails[m.pattern().as_usize()].as_slice();
+            let g = m.pattern().as_usize();
+            let mut tails = &self.tails[self.groups[g] as usize..self.groups[g + 1] as usize];
+            let places = |t: &Tail| &self.places[t.places.0 as usize..t.places.1 as usize];
             // The literal that is the head alone sorts first.
             if let [t, rest @ ..] = tails
-                && t.rest.is_empty()
+                && t.rest.0 == t.rest.1
             {
-                found(&t.places, m.start(), m.end());
+                found(places(t), m.start(), m.end());
                 tails = rest;
             }
             let after = &bytes[m.end()..];
             let Some(&next) = after.first() else { continue };
             // The tails are in order: only those starting with the next
             // byte are compared (heads like `c:\windows\s` start many).
-            let from = tails.partition_point(|t| t.rest.first() < Some(&next));
+            let from = tails.partition_point(|t| self.rest(t).first() < Some(&next));
             for t in tails[from..]
                 .iter()
-                .take_while(|t| t.rest.first() == Some(&next))
+                .take_while(|t| self.rest(t).first() == Some(&next))
             {
-                if after.starts_with(&t.rest) {
-                    found(&t.places, m.start(), m.end() + t.rest.len());
+                let rest = self.rest(t);
+                if after.starts_with(rest) {
+                    found(places(t), m.start(), m.end() + rest.len());
                 }
             }
         }
@@ -126,7 +151,7 @@ mod tests {
                     pos: Pos::Contains,
                     local: i as u32,
                 };
-                (*l, vec![place])
+                (*l, place)
             })
             .collect();
         map.sort_by_key(|(l, _)| *l);
@@ -153,7 +178,7 @@ mod tests {
         ];
         let sc = scanner(&lits, &automata);
         // Three of the literals share their head: one automaton pattern.
-        assert_eq!(sc.tails.iter().map(Vec::len).max(), Some(3));
+        assert_eq!(sc.groups.windows(2).map(|w| w[1] - w[0]).max(), Some(3));
         let hay = "md5=1,imphash=0123456789abcdef,x cmd.exe";
         assert_eq!(
             found(&sc, hay),
