@@ -140,6 +140,20 @@ impl<F, L> Check<F, L> {
         }
     }
 
+    /// Calls `f` with each literal to change it in place, in the order of
+    /// [`Check::for_each_lit`].
+    pub(crate) fn for_each_lit_mut(&mut self, mut f: impl FnMut(&mut L)) {
+        if let Check::Strings { groups, .. } = self {
+            for p in groups.iter_mut().flatten() {
+                match p {
+                    Pattern::Literal(l) => f(l),
+                    Pattern::Regex(_, required) => required.iter_mut().for_each(&mut f),
+                    Pattern::Empty | Pattern::Present => {}
+                }
+            }
+        }
+    }
+
     /// Maps fields and literals to another representation.
     pub(crate) fn map<G, M>(
         &self,

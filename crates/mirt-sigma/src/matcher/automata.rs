@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 /// NFA, compact and quick to build.
 const DFA_MAX_PATTERNS: usize = 100;
 
-type Entry = (Box<[Box<str>]>, Arc<AhoCorasick>);
+type Entry = (Box<[Box<[u8]>]>, Arc<AhoCorasick>);
 
 /// Automata by their literals.
 #[derive(Default)]
@@ -25,7 +25,7 @@ pub(crate) struct Automata {
 impl Automata {
     /// The automaton over `patterns` (standard overlapping semantics),
     /// built unless an identical one exists; `None` if it cannot be built.
-    pub(crate) fn get(&self, patterns: &[&str]) -> Option<Arc<AhoCorasick>> {
+    pub(crate) fn get(&self, patterns: &[&[u8]]) -> Option<Arc<AhoCorasick>> {
         let key = {
             let mut h = DefaultHasher::new();
             patterns.hash(&mut h);
@@ -46,7 +46,7 @@ impl Automata {
         Some(ac)
     }
 
-    fn find(&self, key: u64, patterns: &[&str]) -> Option<Arc<AhoCorasick>> {
+    fn find(&self, key: u64, patterns: &[&[u8]]) -> Option<Arc<AhoCorasick>> {
         let built = self.built.lock().unwrap_or_else(PoisonError::into_inner);
         built
             .get(&key)?
@@ -56,11 +56,11 @@ impl Automata {
     }
 }
 
-fn same(a: &[Box<str>], b: &[&str]) -> bool {
+fn same(a: &[Box<[u8]>], b: &[&[u8]]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| **x == **y)
 }
 
-fn build(patterns: &[&str]) -> Option<AhoCorasick> {
+fn build(patterns: &[&[u8]]) -> Option<AhoCorasick> {
     let kind = if patterns.len() <= DFA_MAX_PATTERNS {
         AhoCorasickKind::DFA
     } else {
@@ -80,9 +80,10 @@ mod tests {
     #[test]
     fn identical_literals_share_one_automaton() {
         let automata = Automata::default();
-        let a = automata.get(&["cmd.exe", "powershell"]).unwrap();
-        let b = automata.get(&["cmd.exe", "powershell"]).unwrap();
-        let c = automata.get(&["cmd.exe"]).unwrap();
+        let two: [&[u8]; 2] = [b"cmd.exe", b"powershell"];
+        let a = automata.get(&two).unwrap();
+        let b = automata.get(&two).unwrap();
+        let c = automata.get(&two[..1]).unwrap();
         assert!(Arc::ptr_eq(&a, &b));
         assert!(!Arc::ptr_eq(&a, &c));
         assert_eq!(a.find_overlapping_iter("x powershell").count(), 1);

@@ -4,7 +4,9 @@
 //! reused [`Scratch`]: nothing is allocated per event.
 
 use super::access::{self, FieldRef, Loc};
-use super::bucket::{Bucket, BucketRule, KEYWORDS, Scanner, SlotProgram, length_bit};
+use super::bucket::{Bucket, BucketRule, length_bit};
+use super::catalog::{KEYWORDS, SlotProgram};
+use super::scanner::Place;
 use crate::compile::pattern::{Pattern, Pos};
 use crate::compile::program::{Check, Expr, Target, Test, TimePart};
 use mirt_core::Event;
@@ -114,10 +116,10 @@ impl Scratch {
                 v.resize(n, 0);
             }
         };
-        grow(&mut self.atoms, b.atom_count as usize);
+        grow(&mut self.atoms, b.atom_count);
         grow(&mut self.rules, b.rules.len());
-        if self.slots.len() < b.slot_names.len() {
-            self.slots.resize(b.slot_names.len(), (0, Loc::Absent));
+        if self.slots.len() < b.slot_count {
+            self.slots.resize(b.slot_count, (0, Loc::Absent));
         }
         self.candidates.clear();
     }
@@ -163,7 +165,8 @@ pub(crate) fn scan_bucket(
     let candidates = std::mem::take(&mut cx.s.candidates);
     for &r in &candidates {
         let rule = &bucket.rules[r as usize];
-        if provider_ok(rule, event) && eval(&rule.program.expr, &rule.program, &mut cx) {
+        let program = rule.program();
+        if provider_ok(rule, event) && eval(&program.expr, program, &mut cx) {
             found(r);
         }
     }
@@ -171,7 +174,7 @@ pub(crate) fn scan_bucket(
 }
 
 fn provider_ok(rule: &BucketRule, event: &Event) -> bool {
-    match &rule.provider {
+    match rule.provider() {
         None => true,
         Some(p) => event
             .provider
@@ -195,12 +198,10 @@ fn resolve_slots(b: &Bucket, event: &Event, s: &mut Scratch) {
             }
         }
     }
-    for (slot, header) in b.slot_headers.iter().enumerate() {
-        if let Some(h) = header {
-            let entry = &mut s.slots[slot];
-            if entry.0 != epoch {
-                *entry = (epoch, Loc::Header(*h));
-            }
+    for &(slot, h) in &b.headers {
+        let entry = &mut s.slots[slot as usize];
+        if entry.0 != epoch {
+            *entry = (epoch, Loc::Header(h));
         }
     }
     for (i, (name, _)) in event.system.iter().enumerate() {
@@ -228,11 +229,11 @@ fn run_scanners(b: &Bucket, event: &Event, s: &mut Scratch) {
         keywords,
         ..
     } = s;
-    let mut record = |sc: &Scanner, pattern: usize, start: usize, end: usize, len: usize| {
-        for &(atom, pos) in &sc.atoms[pattern] {
-            if pos.accepts(start, end, len) && atoms[atom as usize] != epoch {
-                atoms[atom as usize] = epoch;
-                for &r in &b.atom_rules[atom as usize] {
+    let mut record = |places: &[Place], start: usize, end: usize, len: usize| {
+        for p in places {
+            if p.pos.accepts(start, end, len) && atoms[p.atom as usize] != epoch {
+                atoms[p.atom as usize] = epoch;
+                for &r in b.rules_of(p.local) {
                     if rules[r as usize] != epoch {
                         rules[r as usize] = epoch;
                         candidates.push(r);
@@ -248,17 +249,11 @@ fn run_scanners(b: &Bucket, event: &Event, s: &mut Scratch) {
             // per value; each match is placed back into its value.
             keywords.prepare(event, sc.cased, num);
             let hay = keywords.text(sc.cased);
-            for m in sc.ac.find_overlapping_iter(hay) {
-                if let Some((from, to)) = keywords.value_around(m.start(), m.end()) {
-                    record(
-                        sc,
-                        m.pattern().as_usize(),
-                        m.start() - from,
-                        m.end() - from,
-                        to - from,
-                    );
+            sc.find(hay, |places, start, end| {
+                if let Some((from, to)) = keywords.value_around(start, end) {
+                    record(places, start - from, end - from, to - from);
                 }
-            }
+            });
             continue;
         }
         let (e, loc) = slots[sc.slot as usize];
@@ -277,9 +272,9 @@ fn run_scanners(b: &Bucket, event: &Event, s: &mut Scratch) {
                 lower.make_ascii_lowercase();
                 lower.as_str()
             };
-            for m in sc.ac.find_overlapping_iter(hay) {
-                record(sc, m.pattern().as_usize(), m.start(), m.end(), hay.len());
-            }
+            sc.find(hay, |places, start, end| {
+                record(places, start, end, hay.len())
+            });
             false
         });
     }
@@ -522,7 +517,7 @@ pub(crate) fn explain_rule(bucket: &Bucket, rule: u32, event: &Event, s: &mut Sc
     let r = &bucket.rules[rule as usize];
     let mut cx = Cx { event, s };
     let mut out = Vec::new();
-    explain(&r.program.expr, &r.program, &mut cx, &mut out);
+    explain(&r.program().expr, r.program(), &mut cx, &mut out);
     out.sort_unstable();
     out.dedup();
     out

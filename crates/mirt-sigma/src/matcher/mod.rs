@@ -5,14 +5,19 @@
 mod access;
 mod automata;
 mod bucket;
+mod catalog;
 mod cimap;
 mod eval;
 mod route;
+mod scanner;
+#[cfg(test)]
+mod tests;
 
 use crate::compile::Variant;
 use crate::compile::pattern::RegexPool;
 use automata::Automata;
 use bucket::Bucket;
+use catalog::Catalog;
 use mirt_core::{Event, Value};
 use rayon::prelude::*;
 use route::Routes;
@@ -53,6 +58,9 @@ pub(crate) struct Matcher {
     pub(crate) variants: Vec<Variant>,
     buckets: Vec<LazyBucket>,
     routes: Routes,
+    /// Numbered when the first bucket is assembled: in a hunt that is
+    /// while the other threads still parse the first chunks.
+    catalog: OnceLock<Catalog>,
     automata: Automata,
     /// Tells matchers apart in a [`Scratch`] that serves several.
     id: u64,
@@ -75,6 +83,7 @@ impl Matcher {
             })
             .collect();
         Matcher {
+            catalog: OnceLock::new(),
             variants,
             buckets,
             routes,
@@ -83,16 +92,17 @@ impl Matcher {
         }
     }
 
+    /// The numbered fields and literals. Built without rayon: it may be
+    /// built on a rayon worker inside a `OnceLock`, where a nested
+    /// parallel loop could steal a job that waits for the same lock.
+    fn catalog(&self) -> &Catalog {
+        self.catalog.get_or_init(|| Catalog::build(&self.variants))
+    }
+
     fn bucket(&self, b: u32) -> &Bucket {
         let lazy = &self.buckets[b as usize];
-        lazy.built.get_or_init(|| {
-            let members: Vec<(u32, &Variant)> = lazy
-                .members
-                .iter()
-                .map(|&i| (i, &self.variants[i as usize]))
-                .collect();
-            Bucket::build(&members, &self.automata)
-        })
+        lazy.built
+            .get_or_init(|| Bucket::build(&lazy.members, self.catalog(), &self.automata))
     }
 
     /// Assembles every bucket now (in parallel) instead of on first use.
@@ -170,7 +180,7 @@ impl Matcher {
         if let Some(out) = explained {
             for hit in &hits[start..] {
                 let slots = eval::explain_rule(bucket, hit.index, event, scratch);
-                out.push((*hit, slot_values(bucket, &slots, event)));
+                out.push((*hit, self.slot_values(&slots, event)));
             }
         }
     }
@@ -186,24 +196,24 @@ impl Matcher {
         // Re-run the bucket's scan so the scratch holds this event's state.
         eval::scan_bucket(bucket, event, scratch, &mut |_| {});
         let slots = eval::explain_rule(bucket, hit.index, event, scratch);
-        slot_values(bucket, &slots, event)
+        self.slot_values(&slots, event)
+    }
+
+    /// The names and values of `slots` in `event`.
+    fn slot_values(&self, slots: &[u16], event: &Event) -> Vec<(String, Value)> {
+        slots
+            .iter()
+            .filter_map(|&s| {
+                let name = self.catalog().slot_names.get(s as usize)?;
+                Some((name.clone(), field_value(event, name)?))
+            })
+            .collect()
     }
 
     /// The number of buckets (routes), for statistics.
     pub(crate) fn bucket_count(&self) -> usize {
         self.buckets.len()
     }
-}
-
-/// The names and values of `slots` in `event`.
-fn slot_values(bucket: &Bucket, slots: &[u16], event: &Event) -> Vec<(String, Value)> {
-    slots
-        .iter()
-        .filter_map(|&s| {
-            let name = &bucket.slot_names[s as usize];
-            Some((name.clone(), field_value(event, name)?))
-        })
-        .collect()
 }
 
 /// A field's value by name as the matcher resolves it (data fields, then
