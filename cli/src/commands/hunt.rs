@@ -158,10 +158,11 @@ pub fn exec(args: Args, threads: Option<usize>) -> Outcome {
         let set = rules::load(&args)?;
         return rules::list(&args, &set);
     }
-    // The rules load while the inputs are found and the first logs read.
+    // The rules compile while the inputs are found and the first logs read.
+    let builder = rules::builder(&args)?;
     let cell: Arc<OnceLock<Arc<RuleSet>>> = Arc::default();
     std::thread::scope(|scope| {
-        let loader = startup::spawn(scope, &args, &cell);
+        let loader = startup::spawn(scope, &args, builder, &cell);
         let found = inputs::split(&args.paths);
         let mut start = Startup::new(&args, loader, found.problems);
         if found.evtx.is_empty() && found.logs.is_empty() {

@@ -7,7 +7,7 @@
 
 use super::{Args, Hunter, Out, detect};
 use mirt_core::{Problem, ProblemKind};
-use mirt_sigma::RuleSet;
+use mirt_sigma::{RuleSet, RuleSetBuilder};
 use rayon::prelude::*;
 use std::sync::{Arc, OnceLock};
 use std::thread::ScopedJoinHandle;
@@ -20,16 +20,17 @@ const MAX_WAITING: usize = 32 * 1024;
 /// workers read.
 pub type Loader<'s> = ScopedJoinHandle<'s, anyhow::Result<Arc<RuleSet>>>;
 
-/// Loads the rules on a thread of `scope`, publishing the set in `cell`
-/// for the workers as soon as it is built.
+/// Compiles the rules of `builder` on a thread of `scope`, publishing the
+/// set in `cell` for the workers as soon as it is built.
 pub fn spawn<'s, 'e: 's>(
     scope: &'s std::thread::Scope<'s, 'e>,
     args: &'e Args,
+    builder: RuleSetBuilder,
     cell: &Arc<OnceLock<Arc<RuleSet>>>,
 ) -> Loader<'s> {
     let cell = Arc::clone(cell);
     scope.spawn(move || {
-        let set = Arc::new(super::rules::load(args)?);
+        let set = Arc::new(super::rules::build(args, &builder)?);
         let _ = cell.set(Arc::clone(&set));
         Ok(set)
     })
