@@ -247,9 +247,11 @@ fn hunt(
     if let Some(e) = failure {
         return Err(e);
     }
-    let outcome = hunter.finish();
     // The process ends next: freeing the rule set's many small allocations
-    // one by one would cost more than hunting a small log folder.
+    // one by one would cost more than hunting a small log folder, so one
+    // reference is never given back.
+    let set = Arc::clone(&hunter.set);
+    let outcome = hunter.finish();
     std::mem::forget(set);
     outcome
 }
