@@ -7,6 +7,7 @@
 mod inputs;
 mod record;
 mod rules;
+mod startup;
 mod summary;
 
 use crate::exit::{self, Outcome};
@@ -17,8 +18,9 @@ use mirt_core::{Event, Problem};
 use mirt_evtx::{EvtxReader, FileSummary, Item};
 use mirt_sigma::{CorrelationEngine, CorrelationInput, RuleSet};
 use record::{CorrelationRecord, DetectionRecord, RuleRef};
+use startup::Startup;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use summary::{Summary, Tally};
 
 pub use rules::StatusArg;
@@ -147,73 +149,109 @@ pub enum Out {
     FileDone(FileSummary),
     /// A text log is done.
     LogDone(Box<mirt_logs::FileSummary>),
+    /// An event read before the rules were ready, to be matched.
+    Pending(Box<Event>),
 }
 
 pub fn exec(args: Args, threads: Option<usize>) -> Outcome {
-    let set = Arc::new(rules::load(&args)?);
     if args.list_skipped || args.list_rules {
+        let set = rules::load(&args)?;
         return rules::list(&args, &set);
     }
-    let found = inputs::split(&args.paths);
-    let mut hunter = Hunter::new(&args, Arc::clone(&set))?;
-    for p in &found.problems {
-        hunter.problem(p)?;
-        if p.kind != mirt_core::ProblemKind::Skipped {
-            hunter.tally.unreadable += 1;
+    // The rules compile while the inputs are found and the first logs read.
+    let builder = rules::builder(&args)?;
+    let cell: Arc<OnceLock<Arc<RuleSet>>> = Arc::default();
+    std::thread::scope(|scope| {
+        let loader = startup::spawn(scope, &args, builder, &cell);
+        let found = inputs::split(&args.paths);
+        let mut start = Startup::new(&args, loader, found.problems);
+        if found.evtx.is_empty() && found.logs.is_empty() {
+            start.hunter()?;
+            anyhow::bail!("no event logs or text logs found under the given paths");
         }
-    }
-    if found.evtx.is_empty() && found.logs.is_empty() {
-        anyhow::bail!("no event logs or text logs found under the given paths");
-    }
+        hunt(&args, threads, &found.evtx, &found.logs, start, &cell)
+    })
+}
+
+/// Reads the inputs, matching their events on the workers once the rules
+/// are in `cell` (and in the startup's waiting list until then).
+fn hunt(
+    args: &Args,
+    threads: Option<usize>,
+    evtx: &[PathBuf],
+    logs: &[PathBuf],
+    mut start: Startup<'_, '_>,
+    cell: &Arc<OnceLock<Arc<RuleSet>>>,
+) -> Outcome {
     let mut reader = EvtxReader::new();
     reader.threads(threads.unwrap_or(0));
-    let bar = crate::progress::bar((found.evtx.len() + found.logs.len()) as u64, "hunt", false);
+    let bar = crate::progress::bar((evtx.len() + logs.len()) as u64, "hunt", false);
     let format = args.format;
-    let worker_set = Arc::clone(&set);
+    let worker_cell = Arc::clone(cell);
     let mut failure = None;
-    let mut accept = |out: Out| {
-        let file_done = matches!(out, Out::FileDone(_) | Out::LogDone(_));
-        if failure.is_none()
-            && let Err(e) = bar.suspend(|| hunter.accept(out))
-        {
-            failure = Some(e);
-        }
-        if file_done {
-            bar.inc(1);
-        }
-    };
     reader.run(
-        &found.evtx,
+        evtx,
         move |item| match item {
-            Item::Event(event) => detect(&worker_set, &event, format),
+            Item::Event(event) => match worker_cell.get() {
+                Some(set) => detect(set, &event, format),
+                None => Out::Pending(event),
+            },
             Item::Problem(p) => Out::Problem(p),
             Item::FileDone(s) => Out::FileDone(s),
         },
-        &mut accept,
+        |out: Out| {
+            let file_done = matches!(out, Out::FileDone(_));
+            if failure.is_none()
+                && let Err(e) = bar.suspend(|| start.accept(out))
+            {
+                failure = Some(e);
+            }
+            if file_done {
+                bar.inc(1);
+            }
+        },
     );
-    if !found.logs.is_empty() {
-        let log_set = Arc::clone(&set);
-        let mut logs = mirt_logs::LogReader::new();
-        logs.threads(threads.unwrap_or(0))
+    if let Some(e) = failure {
+        bar.finish_and_clear();
+        return Err(e);
+    }
+    let mut hunter = start.into_hunter()?;
+    if !logs.is_empty() {
+        let log_set = Arc::clone(&hunter.set);
+        let mut reader = mirt_logs::LogReader::new();
+        reader
+            .threads(threads.unwrap_or(0))
             .year(args.year)
             .time_zone(args.tz.clone());
-        logs.run(
-            &found.logs,
+        reader.run(
+            logs,
             move |item| match item {
                 mirt_logs::Item::Event(event) => detect(&log_set, &event, format),
                 mirt_logs::Item::Problem(p) => Out::Problem(p),
                 mirt_logs::Item::FileDone(s) => Out::LogDone(Box::new(s)),
             },
-            &mut accept,
+            |out: Out| {
+                let file_done = matches!(out, Out::LogDone(_));
+                if failure.is_none()
+                    && let Err(e) = bar.suspend(|| hunter.accept(out))
+                {
+                    failure = Some(e);
+                }
+                if file_done {
+                    bar.inc(1);
+                }
+            },
         );
     }
     bar.finish_and_clear();
     if let Some(e) = failure {
         return Err(e);
     }
-    let outcome = hunter.finish();
     // The process ends next: freeing the rule set's many small allocations
-    // one by one would cost more than hunting a small log folder.
+    // one by one would cost more than hunting a small log folder, so one
+    // reference is never given back.
+    let set = Arc::clone(&hunter.set);
+    let outcome = hunter.finish();
     std::mem::forget(set);
     outcome
 }
@@ -280,6 +318,10 @@ impl<'a> Hunter<'a> {
 
     pub fn accept(&mut self, out: Out) -> anyhow::Result<()> {
         match out {
+            Out::Pending(event) => {
+                let out = detect(&self.set, &event, self.args.format);
+                return self.accept(out);
+            }
             Out::Event {
                 detections,
                 correlation,

@@ -58,6 +58,13 @@ impl From<StatusArg> for Status {
 
 /// Loads and compiles the rule set the arguments ask for.
 pub fn load(args: &Args) -> anyhow::Result<RuleSet> {
+    build(args, &builder(args)?)
+}
+
+/// The rule sources and options the arguments ask for: what can be wrong
+/// with them (a missing folder, a bad mapping) is found at once, before any
+/// evidence is read.
+pub fn builder(args: &Args) -> anyhow::Result<RuleSetBuilder> {
     let mut mapping = Mapping::builtin();
     for path in &args.mapping {
         mapping.extend(
@@ -97,6 +104,11 @@ pub fn load(args: &Args) -> anyhow::Result<RuleSet> {
         }
         builder.add_path(path);
     }
+    Ok(builder)
+}
+
+/// Parses and compiles the rules of `builder`.
+pub fn build(args: &Args, builder: &RuleSetBuilder) -> anyhow::Result<RuleSet> {
     let set = builder.build();
     if let Some(why) = set.cache_problem()
         && !args.quiet
