@@ -12,13 +12,15 @@
 //! that does not verify is reported and rebuilt. Files are written to a
 //! temporary name and renamed, so a reader never sees half of one.
 //!
-//! What is not stored: the matcher's buckets and automata (built on first
-//! use, for the routes an evidence set needs) and compiled regexes (built
-//! on first use).
+//! The variants' programs are stored once, numbered over the rule set's
+//! fields and literals (the matcher's catalog). What is not stored: the
+//! matcher's buckets and automata (built on first use, for the routes an
+//! evidence set needs) and compiled regexes (built on first use).
 
 use crate::compile::Variant;
 use crate::correlation::CompiledCorrelation;
 use crate::mapping::Source;
+use crate::matcher::catalog::Catalog;
 use crate::ruleset::{RuleInfo, RuleSet, RuleSetBuilder, Skipped, StoredSkipped};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -85,6 +87,7 @@ struct Stored<'a> {
     variants: &'a [Variant],
     sources: Vec<&'a Source>,
     variant_sources: Vec<u32>,
+    catalog: &'a Catalog,
     correlations: &'a [CompiledCorrelation],
     skipped: Vec<StoredSkipped>,
     filters: usize,
@@ -97,6 +100,7 @@ pub(crate) struct Loaded {
     pub variants: Vec<Variant>,
     sources: Vec<Source>,
     variant_sources: Vec<u32>,
+    pub catalog: Catalog,
     pub correlations: Vec<CompiledCorrelation>,
     skipped: Vec<StoredSkipped>,
     pub filters: usize,
@@ -174,6 +178,7 @@ pub(crate) fn store(dir: &Path, key: &str, set: &RuleSet) -> Result<(), String> 
         variants: &set.matcher.variants,
         sources,
         variant_sources,
+        catalog: set.matcher.catalog(),
         correlations: &set.correlations,
         skipped: set.skipped.iter().map(StoredSkipped::from).collect(),
         filters: set.filters,

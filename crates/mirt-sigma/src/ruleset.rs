@@ -351,7 +351,7 @@ impl RuleSet {
     fn loaded(stored: cache::Loaded, skipped: Vec<Skipped>) -> RuleSet {
         RuleSet {
             rules: stored.rules,
-            matcher: Matcher::build(stored.variants),
+            matcher: Matcher::with_catalog(stored.variants, stored.catalog),
             correlations: stored.correlations,
             skipped,
             filters: stored.filters,

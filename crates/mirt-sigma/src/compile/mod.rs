@@ -21,6 +21,9 @@ pub(crate) struct Variant {
     /// once per source in the rule-set cache, not per variant).
     #[serde(skip)]
     pub source: Arc<Source>,
+    /// Not stored in the rule-set cache, which stores the matcher's
+    /// catalog (the same programs, numbered) instead.
+    #[serde(skip, default = "rule::NamedProgram::empty")]
     pub program: rule::NamedProgram,
     /// Lower-cased channel, `None` for any.
     pub channel: Option<String>,

@@ -110,6 +110,14 @@ pub(crate) struct Program<F, L> {
 }
 
 impl<F, L> Program<F, L> {
+    /// A program that matches nothing (what a cached variant holds).
+    pub(crate) fn empty() -> Program<F, L> {
+        Program {
+            expr: Expr::Const(false),
+            tests: Vec::new(),
+        }
+    }
+
     /// The regexes of the program's string tests.
     pub(crate) fn regexes_mut(&mut self) -> impl Iterator<Item = &mut Arc<LazyRegex>> {
         self.tests

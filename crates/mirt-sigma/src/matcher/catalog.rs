@@ -8,7 +8,7 @@
 use super::access::Header;
 use super::cimap::CiMap;
 use crate::compile::Variant;
-use crate::compile::pattern::{Lit, Pattern, Pos};
+use crate::compile::pattern::{Lit, Pattern, Pos, RegexPool};
 use crate::compile::program::{Check, Expr, Program, Target, Test};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,7 +21,7 @@ pub(crate) const KEYWORDS: u16 = u16::MAX;
 /// One literal where a field must hold it. Atoms are numbered in the
 /// order of (slot, cased, text, pos), so that a bucket's sorted atoms come
 /// grouped by scanner and by text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Atom {
     pub slot: u16,
     pub cased: bool,
@@ -31,6 +31,7 @@ pub(crate) struct Atom {
 }
 
 /// A variant over slots and atoms, with what a bucket needs of it.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct Compiled {
     pub program: SlotProgram,
     /// The event's provider must be this one.
@@ -44,10 +45,13 @@ pub(crate) struct Compiled {
     pub must: Option<Vec<u32>>,
 }
 
-/// The numbered fields and literals of a rule set.
-#[derive(Default)]
+/// The numbered fields and literals of a rule set. The rule-set cache
+/// stores it, so that a cached set need not number them again.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Catalog {
     pub slot_names: Vec<String>,
+    /// Not stored: found again from the names (see [`Catalog::restored`]).
+    #[serde(skip)]
     pub slot_headers: Vec<Option<Header>>,
     /// The texts of the literals, in lower case unless cased (the
     /// scanner folds the event's text instead).
@@ -82,6 +86,25 @@ impl Catalog {
             atoms,
             compiled,
         }
+    }
+}
+
+impl Catalog {
+    /// A catalog read back from the rule-set cache, made whole: its header
+    /// slots found again, and equal regexes shared as when it was built.
+    pub(crate) fn restored(mut self) -> Catalog {
+        self.slot_headers = self
+            .slot_names
+            .iter()
+            .map(|s| Header::from_name(s))
+            .collect();
+        let mut pool = RegexPool::default();
+        for c in &mut self.compiled {
+            if let Some(c) = Arc::get_mut(c) {
+                c.program.regexes_mut().for_each(|re| pool.share(re));
+            }
+        }
+        self
     }
 }
 

@@ -5,7 +5,7 @@
 mod access;
 mod automata;
 mod bucket;
-mod catalog;
+pub(crate) mod catalog;
 mod cimap;
 mod eval;
 mod route;
@@ -53,7 +53,9 @@ struct LazyBucket {
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
-/// Routes events to buckets and runs them.
+/// Routes events to buckets and runs them. Its variants' programs are
+/// read only to number the catalog: a matcher made [`Matcher::with_catalog`]
+/// (from the rule-set cache) has programs without tests.
 pub(crate) struct Matcher {
     pub(crate) variants: Vec<Variant>,
     buckets: Vec<LazyBucket>,
@@ -92,10 +94,17 @@ impl Matcher {
         }
     }
 
+    /// A matcher whose catalog was numbered before (and stored).
+    pub(crate) fn with_catalog(variants: Vec<Variant>, catalog: Catalog) -> Matcher {
+        let matcher = Matcher::build(variants);
+        let _ = matcher.catalog.set(catalog.restored());
+        matcher
+    }
+
     /// The numbered fields and literals. Built without rayon: it may be
     /// built on a rayon worker inside a `OnceLock`, where a nested
     /// parallel loop could steal a job that waits for the same lock.
-    fn catalog(&self) -> &Catalog {
+    pub(crate) fn catalog(&self) -> &Catalog {
         self.catalog.get_or_init(|| Catalog::build(&self.variants))
     }
 
