@@ -9,11 +9,6 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// Up to this many literals an automaton is a DFA: quick to build at that
-/// size and about twice as fast to run. Larger sets become a contiguous
-/// NFA, compact and quick to build.
-const DFA_MAX_PATTERNS: usize = 100;
-
 type Entry = (Box<[Box<[u8]>]>, Arc<AhoCorasick>);
 
 /// Automata by their literals.
@@ -60,15 +55,15 @@ fn same(a: &[Box<[u8]>], b: &[&[u8]]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| **x == **y)
 }
 
+/// Every automaton is a contiguous NFA. DFAs scan a little faster, but a
+/// hunt builds hundreds of automata and scans each over only the events of
+/// its route: with the full SigmaHQ set over the corpus, DFAs for sets of up
+/// to 100 literals cost about 100 ms more CPU in all than they saved
+/// (`benches/hunt`, 2026-11-27).
 fn build(patterns: &[&[u8]]) -> Option<AhoCorasick> {
-    let kind = if patterns.len() <= DFA_MAX_PATTERNS {
-        AhoCorasickKind::DFA
-    } else {
-        AhoCorasickKind::ContiguousNFA
-    };
     AhoCorasick::builder()
         .match_kind(MatchKind::Standard)
-        .kind(Some(kind))
+        .kind(Some(AhoCorasickKind::ContiguousNFA))
         .build(patterns)
         .ok()
 }
