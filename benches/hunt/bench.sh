@@ -43,6 +43,29 @@ hyperfine -N --warmup 2 --runs "$runs" --export-json "$work/times.json" \
   -n "mirt hunt (rules only)" "$mirt hunt -q --no-builtin --rules $rules --list-rules --output /dev/null" \
   -n "mirt hunt (rules only, --no-rule-cache)" "$mirt hunt -q --no-builtin --rules $rules --list-rules --output /dev/null --no-rule-cache" >/dev/null
 
+# The same three commands interleaved (evtx, hunt, hunt --no-rule-cache, and
+# again): on a shared machine, load that drifts between hyperfine's blocks
+# skews their ratio; interleaved runs share the drift.
+python3 - "$runs" "$mirt" "$dir" "$rules" <<'PY'
+import statistics, subprocess, sys, time
+runs, mirt, evtx_dir, rules = int(sys.argv[1]), *sys.argv[2:]
+hunt = [mirt, "hunt", "-q", "--no-builtin", "--rules", rules, "--output", "/dev/null", evtx_dir]
+cmds = {"evtx": [mirt, "evtx", "-q", "--output", "/dev/null", evtx_dir],
+        "hunt": hunt, "cold": hunt + ["--no-rule-cache"]}
+times = {k: [] for k in cmds}
+for _ in range(runs):
+    for k, c in cmds.items():
+        t = time.perf_counter()
+        subprocess.run(c, check=True)
+        times[k].append(time.perf_counter() - t)
+med = {k: statistics.median(v) for k, v in times.items()}
+ratios = [h / e for h, e in zip(times["hunt"], times["evtx"])]
+cold = [h / e for h, e in zip(times["cold"], times["evtx"])]
+print(f"interleaved, {runs} rounds: evtx {med['evtx']:.3f} s, hunt {med['hunt']:.3f} s, "
+      f"--no-rule-cache {med['cold']:.3f} s; median of per-round ratios: "
+      f"{statistics.median(ratios):.2f}x cached, {statistics.median(cold):.2f}x --no-rule-cache")
+PY
+
 peak() { /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F': ' '/Maximum resident/ {print $2}'; }
 evtx_peak=$(peak "$mirt" evtx -q --output /dev/null "$dir")
 hunt_peak=$(peak "${hunt[@]}")
