@@ -9,8 +9,8 @@
 //! every rule source: any change is a miss, never a stale hit. A file is
 //! `MIRTSGMC`, the BLAKE3 of the body, and the body (MessagePack, structs
 //! as arrays: every stored type writes all its fields); a file
-//! that does not verify is reported and rebuilt. Files are written to a
-//! temporary name and renamed, so a reader never sees half of one.
+//! that does not verify is reported and rebuilt. Files are written as
+//! [`mirt_core::cache`] writes them.
 //!
 //! The variants' programs are stored once, numbered over the rule set's
 //! fields and literals (the matcher's catalog). What is not stored: the
@@ -24,7 +24,6 @@ use crate::matcher::catalog::Catalog;
 use crate::ruleset::{RuleInfo, RuleSet, RuleSetBuilder, Skipped, StoredSkipped};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -75,8 +74,12 @@ fn field(h: &mut blake3::Hasher, bytes: &[u8]) {
     h.update(bytes);
 }
 
+fn file_name(key: &str) -> String {
+    format!("{key}.sigc")
+}
+
 fn file_for(dir: &Path, key: &str) -> PathBuf {
-    dir.join(format!("{key}.sigc"))
+    dir.join(file_name(key))
 }
 
 /// A rule set as stored. The variants' sources are stored once each, and
@@ -110,14 +113,11 @@ pub(crate) struct Loaded {
 /// when there is none, `Err` (in words) when a file is there but unusable.
 pub(crate) fn load(dir: &Path, key: &str) -> Result<Option<(Loaded, Vec<Skipped>)>, String> {
     let path = file_for(dir, key);
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    let Some(bytes) = mirt_core::cache::read(&path, MAGIC)? else {
+        return Ok(None);
     };
-    let bad = |why: &str| format!("ignoring damaged cache file {}: {why}", path.display());
-    let rest = bytes.strip_prefix(MAGIC).ok_or_else(|| bad("bad magic"))?;
-    let (digest, body) = rest
+    let bad = |why: &str| mirt_core::cache::damaged(&path, why);
+    let (digest, body) = bytes
         .split_first_chunk::<32>()
         .ok_or_else(|| bad("too short"))?;
     if blake3::hash(body).as_bytes() != digest {
@@ -166,12 +166,6 @@ fn source_table(variants: &[Variant]) -> (Vec<&Source>, Vec<u32>) {
 
 /// Stores `set` under `key`; the error is in words, for a warning.
 pub(crate) fn store(dir: &Path, key: &str, set: &RuleSet) -> Result<(), String> {
-    let fail = |what: &str, e: &dyn std::fmt::Display| {
-        format!(
-            "cannot write the rule cache in {}: {what}: {e}",
-            dir.display()
-        )
-    };
     let (sources, variant_sources) = source_table(&set.matcher.variants);
     let stored = Stored {
         rules: &set.rules,
@@ -183,18 +177,14 @@ pub(crate) fn store(dir: &Path, key: &str, set: &RuleSet) -> Result<(), String> 
         skipped: set.skipped.iter().map(StoredSkipped::from).collect(),
         filters: set.filters,
     };
-    let body = rmp_serde::to_vec(&stored).map_err(|e| fail("serialise", &e))?;
-    std::fs::create_dir_all(dir).map_err(|e| fail("create folder", &e))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail("temp file", &e))?;
-    let write = |f: &mut std::fs::File| -> std::io::Result<()> {
-        f.write_all(MAGIC)?;
-        f.write_all(blake3::hash(&body).as_bytes())?;
-        f.write_all(&body)
-    };
-    write(tmp.as_file_mut()).map_err(|e| fail("write", &e))?;
-    tmp.persist(file_for(dir, key))
-        .map_err(|e| fail("rename", &e.error))?;
-    Ok(())
+    let body = rmp_serde::to_vec(&stored).map_err(|e| {
+        format!(
+            "cannot write the rule cache in {}: serialise: {e}",
+            dir.display()
+        )
+    })?;
+    let digest = blake3::hash(&body);
+    mirt_core::cache::write(dir, &file_name(key), MAGIC, &[digest.as_bytes(), &body])
 }
 
 #[cfg(test)]

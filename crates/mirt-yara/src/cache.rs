@@ -4,13 +4,11 @@
 //!
 //! A cache file is `MIRTYARC`, a little-endian `u32` length, a JSON header
 //! (the files skipped as bad, so a cached run still lists them) and the
-//! rules as yara-x serialises them. It is written to a temporary file and
-//! renamed into place, so a reader never sees half a file.
+//! rules as yara-x serialises them, written as [`mirt_core::cache`] writes.
 
 use crate::compile::YARA_X_VERSION;
 use crate::error::RuleFileError;
 use crate::sources::RuleSources;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"MIRTYARC";
@@ -30,8 +28,12 @@ pub(crate) fn key(sources: &RuleSources, skip_bad: bool) -> String {
     h.finalize().to_hex().to_string()
 }
 
+fn file_name(key: &str) -> String {
+    format!("{key}.yarc")
+}
+
 fn file_for(dir: &Path, key: &str) -> PathBuf {
-    dir.join(format!("{key}.yarc"))
+    dir.join(file_name(key))
 }
 
 type Loaded = (yara_x::Rules, Vec<RuleFileError>);
@@ -40,14 +42,11 @@ type Loaded = (yara_x::Rules, Vec<RuleFileError>);
 /// words) when a cache file is there but unusable.
 pub(crate) fn load(dir: &Path, key: &str) -> Result<Option<Loaded>, String> {
     let path = file_for(dir, key);
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    let Some(bytes) = mirt_core::cache::read(&path, MAGIC)? else {
+        return Ok(None);
     };
-    let bad = |why: &str| format!("ignoring damaged cache file {}: {why}", path.display());
-    let rest = bytes.strip_prefix(MAGIC).ok_or_else(|| bad("bad magic"))?;
-    let (len, rest) = rest
+    let bad = |why: &str| mirt_core::cache::damaged(&path, why);
+    let (len, rest) = bytes
         .split_first_chunk::<4>()
         .ok_or_else(|| bad("too short"))?;
     let len = u32::from_le_bytes(*len) as usize;
@@ -74,21 +73,10 @@ pub(crate) fn store(
             dir.display()
         )
     };
-    std::fs::create_dir_all(dir).map_err(|e| fail("create folder", &e))?;
     let header = serde_json::to_vec(skipped).map_err(|e| fail("header", &e))?;
     let body = rules.serialize().map_err(|e| fail("serialise", &e))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail("temp file", &e))?;
-    let write = |f: &mut std::fs::File| -> std::io::Result<()> {
-        f.write_all(MAGIC)?;
-        f.write_all(&(header.len() as u32).to_le_bytes())?;
-        f.write_all(&header)?;
-        f.write_all(&body)?;
-        f.sync_all()
-    };
-    write(tmp.as_file_mut()).map_err(|e| fail("write", &e))?;
-    tmp.persist(file_for(dir, key))
-        .map_err(|e| fail("rename", &e.error))?;
-    Ok(())
+    let len = (header.len() as u32).to_le_bytes();
+    mirt_core::cache::write(dir, &file_name(key), MAGIC, &[&len, &header, &body])
 }
 
 #[cfg(test)]
