@@ -1,8 +1,9 @@
 //! The rule-set cache: a compiled [`RuleSet`] (its rules, their compiled
 //! variants, correlations and the list of what was skipped) stored under
 //! the BLAKE3 of everything that went into it, so that the next hunt with
-//! the same rules loads in a few milliseconds instead of parsing and
-//! compiling some thousand YAML files again.
+//! the same rules loads it (SigmaHQ's Windows set: about 60 ms) instead of
+//! parsing and compiling some thousand YAML files again (about 140 ms, and
+//! twice the CPU).
 //!
 //! The key covers the build of this crate (its sources' fingerprint), the
 //! mapping, placeholders and selection options, and the path and bytes of
