@@ -202,7 +202,7 @@ impl<'a> Reader<'a> {
             }
             let value = if trailing_ok(l, after) {
                 self.pos += 1;
-                self.value_below(col)?
+                self.node_below(col, true)?
             } else {
                 self.node_at(skip_spaces(l, after), col as isize, false)?
             };
@@ -221,9 +221,10 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// The value of `key:` with nothing after it on its line: a node on the
-    /// lines below, a sequence at the key's own indentation, or null.
-    fn value_below(&mut self, col: usize) -> Option<Node> {
+    /// The node below a `key:` or a `-` with nothing after it on its line,
+    /// at `col`: a node indented further, or (after a key, `seq_beside`) a
+    /// sequence at the key's own indentation, else null.
+    fn node_below(&mut self, col: usize, seq_beside: bool) -> Option<Node> {
         let line = self.next_token_line();
         match self.peek() {
             Some(l) if doc_marker(l).is_none() => {
@@ -231,7 +232,7 @@ impl<'a> Reader<'a> {
                 if indent > col {
                     return self.node_at(indent, col as isize, true);
                 }
-                if indent == col && is_seq_entry(l, col) {
+                if seq_beside && indent == col && is_seq_entry(l, col) {
                     return self.block_seq(col);
                 }
             }
@@ -248,7 +249,7 @@ impl<'a> Reader<'a> {
             let l = self.cur();
             let item = if trailing_ok(l, col + 1) {
                 self.pos += 1;
-                self.item_below(col)?
+                self.node_below(col, false)?
             } else {
                 self.node_at(skip_spaces(l, col + 1), col as isize, true)?
             };
@@ -261,21 +262,6 @@ impl<'a> Reader<'a> {
             value: Yaml::Seq(items),
             line,
         })
-    }
-
-    /// The item of a `-` with nothing after it on its line.
-    fn item_below(&mut self, col: usize) -> Option<Node> {
-        let line = self.next_token_line();
-        match self.peek() {
-            Some(l) if doc_marker(l).is_none() => {
-                let indent = skip_spaces(l, 0);
-                if indent > col {
-                    return self.node_at(indent, col as isize, true);
-                }
-            }
-            _ => {}
-        }
-        Some(null(line))
     }
 
     /// After an entry of a collection at `col`: whether another entry
