@@ -5,9 +5,8 @@
 //! cost more to build than the scans of a typical evidence set, and the
 //! comparison after a head is rare and short.
 
-use super::automata::Automata;
+use super::automata::{Automata, Search};
 use crate::compile::pattern::Pos;
-use aho_corasick::AhoCorasick;
 use std::sync::Arc;
 
 /// Literals are searched by their first this many bytes.
@@ -36,7 +35,7 @@ pub(crate) struct Scanner {
     pub slot: u16,
     /// Whether the literals are matched as written (else in lower case).
     pub cased: bool,
-    ac: Arc<AhoCorasick>,
+    ac: Arc<Search>,
     /// Per automaton pattern (a head), where its literals start in
     /// `tails` (one more entry at the end).
     groups: Vec<u32>,
@@ -108,7 +107,7 @@ impl Scanner {
     /// matches included.
     pub(crate) fn find(&self, hay: &str, mut found: impl FnMut(&[Place], usize, usize)) {
         let bytes = hay.as_bytes();
-        for m in self.ac.find_overlapping_iter(bytes) {
+        self.ac.find_overlapping(bytes, |m| {
             let g = m.pattern().as_usize();
             let mut tails = &self.tails[self.groups[g] as usize..self.groups[g + 1] as usize];
             let places = |t: &Tail| &self.places[t.places.0 as usize..t.places.1 as usize];
@@ -120,7 +119,7 @@ impl Scanner {
                 tails = rest;
             }
             let after = &bytes[m.end()..];
-            let Some(&next) = after.first() else { continue };
+            let Some(&next) = after.first() else { return };
             // The tails are in order: only those starting with the next
             // byte are compared (heads like `c:\windows\s` start many).
             let from = tails.partition_point(|t| self.rest(t).first() < Some(&next));
@@ -133,7 +132,7 @@ impl Scanner {
                     found(places(t), m.start(), m.end() + rest.len());
                 }
             }
-        }
+        });
     }
 }
 
