@@ -182,11 +182,13 @@ pub(crate) enum Pattern<L> {
     Empty,
     /// Any value of a present field (`*`).
     Present,
-    /// A regular expression, with a literal that must occur for it to
-    /// match (checked first, through the scanner).
     /// A regex, with literals at least one of which must occur for it to
     /// match (found first, through the scanner); empty when there are none.
     Regex(Arc<LazyRegex>, Vec<L>),
+    /// Any literal of a set (numbered in the catalog) was found: the
+    /// literals of a long value list, merged when the matcher's catalog is
+    /// built (see `matcher::catalog::LiteralSets`). Only there.
+    AnyOf(u32),
 }
 
 /// A literal before bucket assembly.

@@ -142,7 +142,7 @@ impl<F, L> Check<F, L> {
                 match p {
                     Pattern::Literal(l) => f(l),
                     Pattern::Regex(_, required) => required.iter().for_each(&mut f),
-                    Pattern::Empty | Pattern::Present => {}
+                    Pattern::Empty | Pattern::Present | Pattern::AnyOf(_) => {}
                 }
             }
         }
@@ -156,7 +156,7 @@ impl<F, L> Check<F, L> {
                 match p {
                     Pattern::Literal(l) => f(l),
                     Pattern::Regex(_, required) => required.iter_mut().for_each(&mut f),
-                    Pattern::Empty | Pattern::Present => {}
+                    Pattern::Empty | Pattern::Present | Pattern::AnyOf(_) => {}
                 }
             }
         }
@@ -183,6 +183,7 @@ impl<F, L> Check<F, L> {
                                 Pattern::Regex(re, req) => {
                                     Pattern::Regex(re.clone(), req.iter().map(&mut lit).collect())
                                 }
+                                Pattern::AnyOf(set) => Pattern::AnyOf(*set),
                             })
                             .collect()
                     })

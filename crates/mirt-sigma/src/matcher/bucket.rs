@@ -8,6 +8,7 @@ use super::automata::Automata;
 use super::catalog::{Catalog, Compiled, SlotProgram};
 use super::cimap::CiMap;
 use super::scanner::{Literals, Place, Scanner};
+use super::sets::sets_of;
 use std::sync::Arc;
 
 /// One compiled rule variant inside a bucket.
@@ -46,6 +47,11 @@ pub(crate) struct Bucket {
     /// `rule_list` holding the rules (indices into `rules`) that need it.
     rule_start: Vec<u32>,
     rule_list: Vec<u32>,
+    /// The catalog's number of literal sets, and per local atom the range
+    /// of `set_list` holding the sets of the bucket's rules it is in.
+    pub set_count: usize,
+    set_start: Vec<u32>,
+    set_list: Vec<u32>,
 }
 
 impl Bucket {
@@ -75,7 +81,11 @@ impl Bucket {
                 headers.push((s, h));
             }
         }
+        let (set_start, set_list) = local_sets(&rules, &atoms, catalog);
         Bucket {
+            set_count: catalog.sets.count as usize,
+            set_start,
+            set_list,
             index,
             headers,
             name_lengths,
@@ -87,6 +97,13 @@ impl Bucket {
             rule_start,
             rule_list,
         }
+    }
+
+    /// The literal sets (of the bucket's rules) that hold the atom of
+    /// local number `local`.
+    pub(crate) fn sets_of(&self, local: u32) -> &[u32] {
+        let i = local as usize;
+        &self.set_list[self.set_start[i] as usize..self.set_start[i + 1] as usize]
     }
 
     /// The rules that need the atom of local number `local`.
@@ -128,6 +145,35 @@ fn prefilter(rules: &[BucketRule], atoms: &[u32]) -> (Vec<u32>, Vec<u32>, Vec<u3
         start[i] += start[i - 1];
     }
     (always, start, pairs.into_iter().map(|(_, r)| r).collect())
+}
+
+/// Per local atom (index in `atoms`), the range of the list of the
+/// literal sets of `rules` that hold it.
+fn local_sets(rules: &[BucketRule], atoms: &[u32], catalog: &Catalog) -> (Vec<u32>, Vec<u32>) {
+    let mut used = Vec::new();
+    for r in rules {
+        sets_of(r.program(), &mut used);
+    }
+    used.sort_unstable();
+    used.dedup();
+    let mut start = Vec::with_capacity(atoms.len() + 1);
+    let mut list = Vec::new();
+    start.push(0);
+    if !used.is_empty() {
+        for &a in atoms {
+            list.extend(
+                catalog
+                    .sets
+                    .of(a)
+                    .iter()
+                    .filter(|s| used.binary_search(s).is_ok()),
+            );
+            start.push(list.len() as u32);
+        }
+    } else {
+        start.resize(atoms.len() + 1, 0);
+    }
+    (start, list)
 }
 
 /// A bit for the length of a field name (lengths of 63 and more share one).

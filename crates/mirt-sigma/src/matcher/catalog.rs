@@ -7,6 +7,7 @@
 
 use super::access::Header;
 use super::cimap::CiMap;
+use super::sets::{AtomSets, SetBuilder};
 use crate::compile::Variant;
 use crate::compile::pattern::{Lit, Pattern, Pos, RegexPool};
 use crate::compile::program::{Check, Expr, Program, Target, Test};
@@ -57,6 +58,8 @@ pub(crate) struct Catalog {
     /// scanner folds the event's text instead).
     pub texts: Vec<Box<str>>,
     pub atoms: Vec<Atom>,
+    /// The literal sets of long value lists, by atom.
+    pub sets: AtomSets,
     /// Per variant.
     pub compiled: Vec<Arc<Compiled>>,
 }
@@ -73,15 +76,22 @@ impl Catalog {
             .collect();
         let (texts, atoms, renumber) = n.sorted_atoms();
         let atom_len: Vec<usize> = atoms.iter().map(|a| texts[a.text as usize].len()).collect();
+        let mut sets = SetBuilder::default();
         let compiled = programs
             .into_iter()
             .zip(variants)
-            .map(|(p, v)| Arc::new(compile(p, &renumber, &atom_len, v.provider.clone())))
+            .map(|(p, v)| {
+                let mut c = compile(p, &renumber, &atom_len, v.provider.clone());
+                // After the prefilter is chosen: it looks at each literal.
+                sets.merge(&mut c.program);
+                Arc::new(c)
+            })
             .collect();
         let slot_headers = n.slots.iter().map(|s| Header::from_name(s)).collect();
         Catalog {
             slot_names: n.slots,
             slot_headers,
+            sets: sets.finish(atoms.len()),
             texts,
             atoms,
             compiled,

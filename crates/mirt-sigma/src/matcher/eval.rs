@@ -17,6 +17,8 @@ pub struct Scratch {
     epoch: u32,
     slots: Vec<(u32, Loc)>,
     atoms: Vec<u32>,
+    /// Per literal set, the epoch it was last found in.
+    sets: Vec<u32>,
     rules: Vec<u32>,
     candidates: Vec<u32>,
     num: String,
@@ -117,6 +119,7 @@ impl Scratch {
             }
         };
         grow(&mut self.atoms, b.atom_count);
+        grow(&mut self.sets, b.set_count);
         grow(&mut self.rules, b.rules.len());
         if self.slots.len() < b.slot_count {
             self.slots.resize(b.slot_count, (0, Loc::Absent));
@@ -141,6 +144,10 @@ impl<'e> Cx<'_, 'e> {
 
     fn hit(&self, atom: u32) -> bool {
         self.s.atoms.get(atom as usize) == Some(&self.s.epoch)
+    }
+
+    fn set_hit(&self, set: u32) -> bool {
+        self.s.sets.get(set as usize) == Some(&self.s.epoch)
     }
 }
 
@@ -222,6 +229,7 @@ fn run_scanners(b: &Bucket, event: &Event, s: &mut Scratch) {
     let Scratch {
         slots,
         atoms,
+        sets,
         rules,
         candidates,
         num,
@@ -233,6 +241,9 @@ fn run_scanners(b: &Bucket, event: &Event, s: &mut Scratch) {
         for p in places {
             if p.pos.accepts(start, end, len) && atoms[p.atom as usize] != epoch {
                 atoms[p.atom as usize] = epoch;
+                for &s in b.sets_of(p.local) {
+                    sets[s as usize] = epoch;
+                }
                 for &r in b.rules_of(p.local) {
                     if rules[r as usize] != epoch {
                         rules[r as usize] = epoch;
@@ -379,6 +390,7 @@ fn check(c: &Check<u16, u32>, value: Option<FieldRef<'_>>, cx: &mut Cx<'_, '_>) 
 fn pattern(p: &Pattern<u32>, v: FieldRef<'_>, cx: &mut Cx<'_, '_>) -> bool {
     match p {
         Pattern::Literal(atom) => cx.hit(*atom),
+        Pattern::AnyOf(set) => cx.set_hit(*set),
         Pattern::Empty => access::is_null_or_empty(v),
         Pattern::Present => true,
         Pattern::Regex(re, required) => {
@@ -435,6 +447,7 @@ fn keywords(c: &Check<u16, u32>, cx: &mut Cx<'_, '_>) -> bool {
     let group = |g: &Vec<Pattern<u32>>, cx: &mut Cx<'_, '_>| {
         g.iter().any(|p| match p {
             Pattern::Literal(atom) => cx.hit(*atom),
+            Pattern::AnyOf(set) => cx.set_hit(*set),
             Pattern::Regex(re, _) => {
                 let num = &mut cx.s.num;
                 event.fields.iter().any(|(_, v)| {

@@ -10,6 +10,7 @@ mod cimap;
 mod eval;
 mod route;
 mod scanner;
+mod sets;
 #[cfg(test)]
 mod tests;
 

@@ -108,3 +108,57 @@ fn buckets_assembled_up_front_match_as_lazy_ones() {
             .is_empty()
     );
 }
+
+/// A test over a long value list checks one literal set instead of each
+/// value; with `all`, or with a regex or wildcard among the values, it
+/// must still mean what the rule says.
+#[test]
+fn long_value_lists_match_as_short_ones() {
+    let list =
+        "    - '\\a.exe'\n    - '\\b.exe'\n    - '\\c.exe'\n    - '\\d.exe'\n    - '\\e.exe'\n";
+    let cases: Vec<Case> = vec![
+        (
+            "one value of five",
+            "endswith",
+            vec![("Image", "C:\\x\\D.EXE")],
+            true,
+        ),
+        (
+            "none of five",
+            "endswith",
+            vec![("Image", "C:\\x\\f.exe")],
+            false,
+        ),
+        (
+            "at the wrong place",
+            "endswith",
+            vec![("Image", "C:\\x\\d.exe.bak")],
+            false,
+        ),
+        (
+            "all of five, one there",
+            "contains|all",
+            vec![("Image", "\\a.exe")],
+            false,
+        ),
+        (
+            "all of five there",
+            "contains|all",
+            vec![("Image", "\\a.exe \\b.exe \\c.exe \\d.exe \\e.exe")],
+            true,
+        ),
+    ];
+    for (what, modifiers, fields, want) in cases {
+        let detection = format!("sel:\n  Image|{modifiers}:\n{list}condition: sel");
+        let detection: &'static str = detection.leak();
+        let found = !set(detection).scan(&event(&fields)).is_empty();
+        assert_eq!(found, want, "{what}");
+    }
+    // Values that are not literals stay beside the set.
+    let mixed = "sel:\n  Image:\n    - 'a'\n    - 'b'\n    - 'c'\n    - 'd'\n    - '*\\evil?.exe'\n    - ''\ncondition: sel";
+    let set = set(mixed);
+    assert_eq!(set.scan(&event(&[("Image", "C")])).len(), 1);
+    assert_eq!(set.scan(&event(&[("Image", "x\\EVIL1.exe")])).len(), 1);
+    assert_eq!(set.scan(&event(&[("Image", "")])).len(), 1);
+    assert!(set.scan(&event(&[("Image", "e")])).is_empty());
+}
