@@ -2,6 +2,7 @@
 //! indexes; filters are merged into the rules they name first.
 
 pub(crate) mod pattern;
+mod pcre;
 pub(crate) mod program;
 pub(crate) mod rule;
 pub(crate) mod transform;

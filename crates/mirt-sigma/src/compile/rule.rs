@@ -3,6 +3,7 @@
 //! patterns, and field names are translated by the source's mapping.
 
 use super::pattern::{self, Lit, Pattern, Pos};
+use super::pcre;
 use super::program::{Check, Cmp, Expr, Program, Target, Test, TimePart};
 use super::transform::{self, Val};
 use crate::ast::{Detection, FieldTest, Search, SigmaValue};
@@ -200,6 +201,7 @@ fn build_check(
                 } else {
                     format!("(?{flags}){r}")
                 };
+                let full = pcre::ascii_perl_classes(&full);
                 let hir = pattern::check_syntax(&full)
                     .map_err(|e| format!("regular expression {r:?} not supported: {e}"))?;
                 let required = pattern::required_literals(&hir);
