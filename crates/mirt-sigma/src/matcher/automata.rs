@@ -11,8 +11,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 type Entry = (Box<[Box<[u8]>]>, Arc<Search>);
 
-/// Sets of at most this many literals get a [`Search::gate`].
-const GATE_MAX: usize = 64;
+/// Sets of at most this many literals get a [`Search::gate`] (Teddy takes
+/// no more; its own limit of 64 is for leftmost search, where a miss costs
+/// more than here).
+const GATE_MAX: usize = 128;
 
 /// An automaton over a set of literals, and for small sets a SIMD
 /// searcher (Teddy) that tells first whether any of them occurs at all.
@@ -102,7 +104,7 @@ fn build(patterns: &[&[u8]]) -> Option<Search> {
         .build(patterns)
         .ok()?;
     let gate = (patterns.len() <= GATE_MAX && patterns.iter().all(|p| !p.is_empty()))
-        .then(|| packed::Config::new().builder().extend(patterns).build())
+        .then(|| packed::Config::new().heuristic_pattern_limits(false).builder().extend(patterns).build())
         .flatten();
     Some(Search { ac, gate })
 }
