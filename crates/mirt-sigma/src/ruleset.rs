@@ -241,23 +241,51 @@ impl RuleSetBuilder {
     /// Parses, compiles and indexes everything added, or loads the result
     /// of an earlier build of the same sources from the cache.
     pub fn build(&self) -> RuleSet {
-        let sources = self.read_sources();
         let Some(dir) = &self.cache_dir else {
-            return self.compile(sources);
+            return self.compile(self.read_sources());
         };
+        // Unchanged files: the index knows their key without reading them.
+        let status = cache::index::status_key(self, self.source_refs());
+        if let Some(s) = &status
+            && let Some(key) = cache::index::lookup(dir, &s.key)
+            && let Ok(Some((stored, skipped))) = cache::load(dir, &key)
+        {
+            return RuleSet::loaded(stored, skipped);
+        }
+        let sources = self.read_sources();
         let key = cache::key(self, &sources);
+        let indexed = || {
+            let s = status.as_ref().filter(|s| s.settled)?;
+            cache::index::store(dir, &s.key, &key).err()
+        };
         let problem = match cache::load(dir, &key) {
-            Ok(Some((stored, skipped))) => return RuleSet::loaded(stored, skipped),
+            Ok(Some((stored, skipped))) => {
+                let mut set = RuleSet::loaded(stored, skipped);
+                set.cache_problem = indexed();
+                return set;
+            }
             Ok(None) => None,
             Err(why) => Some(why),
         };
         let mut set = self.compile(sources);
-        let stored = cache::store(dir, &key, &set).err();
+        let stored = match cache::store(dir, &key, &set) {
+            Ok(()) => indexed(),
+            Err(why) => Some(why),
+        };
         set.cache_problem = match (problem, stored) {
             (Some(read), Some(write)) => Some(format!("{read}; {write}")),
             (read, write) => read.or(write),
         };
         set
+    }
+
+    /// The sources as the status index sees them.
+    fn source_refs(&self) -> impl Iterator<Item = cache::index::SourceRef<'_>> {
+        use cache::index::SourceRef;
+        self.texts.iter().map(|(path, input)| match input {
+            Input::File => SourceRef::File(path),
+            Input::Text(t) | Input::Unlisted(t) => SourceRef::Text(path, t),
+        })
     }
 
     /// The text of every source (files read in parallel), or why it could

@@ -104,7 +104,13 @@ fn build(patterns: &[&[u8]]) -> Option<Search> {
         .build(patterns)
         .ok()?;
     let gate = (patterns.len() <= GATE_MAX && patterns.iter().all(|p| !p.is_empty()))
-        .then(|| packed::Config::new().heuristic_pattern_limits(false).builder().extend(patterns).build())
+        .then(|| {
+            packed::Config::new()
+                .heuristic_pattern_limits(false)
+                .builder()
+                .extend(patterns)
+                .build()
+        })
         .flatten();
     Some(Search { ac, gate })
 }

@@ -13,10 +13,16 @@
 //! that does not verify is reported and rebuilt. Files are written as
 //! [`mirt_core::cache`] writes them.
 //!
+//! Reading every rule file to find the key costs more than loading the
+//! set: an [`index`] maps the files' status to the key, so that unchanged
+//! rules are not read at all.
+//!
 //! The variants' programs are stored once, numbered over the rule set's
 //! fields and literals (the matcher's catalog). What is not stored: the
 //! matcher's buckets and automata (built on first use, for the routes an
 //! evidence set needs) and compiled regexes (built on first use).
+
+pub(crate) mod index;
 
 use crate::compile::Variant;
 use crate::correlation::CompiledCorrelation;
@@ -40,8 +46,9 @@ pub fn default_cache_dir() -> Option<PathBuf> {
 /// could not be read.
 pub(crate) type SourceText<'a> = (&'a Path, Result<std::borrow::Cow<'a, str>, String>);
 
-/// The key of a rule set built by `b` from `sources`.
-pub(crate) fn key(b: &RuleSetBuilder, sources: &[SourceText<'_>]) -> String {
+/// A hasher over what the set depends on besides its sources: this
+/// build of the crate, the mapping, placeholders and options.
+fn config_hasher(b: &RuleSetBuilder) -> blake3::Hasher {
     let mut h = blake3::Hasher::new();
     h.update(b"mirt-sigma compiled rule set, format 1\0");
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
@@ -53,6 +60,12 @@ pub(crate) fn key(b: &RuleSetBuilder, sources: &[SourceText<'_>]) -> String {
         &mut h,
         format!("{:?} {:?}", b.min_level, b.statuses).as_bytes(),
     );
+    h
+}
+
+/// The key of a rule set built by `b` from `sources`.
+pub(crate) fn key(b: &RuleSetBuilder, sources: &[SourceText<'_>]) -> String {
+    let mut h = config_hasher(b);
     for (path, text) in sources {
         field(&mut h, path.as_os_str().as_encoded_bytes());
         match text {
@@ -259,10 +272,9 @@ level: high
         builder(dir.path(), RULE).build();
         let file = std::fs::read_dir(dir.path())
             .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path();
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension() == Some("sigc".as_ref()))
+            .unwrap();
         let mut bytes = std::fs::read(&file).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 0x40;
