@@ -5,14 +5,39 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// FNV-1a over the ASCII-lowercased bytes.
+/// A hash of the ASCII-lowercased bytes, eight at a time (every field
+/// name of every event is hashed: byte at a time, it was a tenth of the
+/// time spent matching).
 fn fold_hash(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b.to_ascii_lowercase());
-        h = h.wrapping_mul(0x0100_0000_01b3);
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let bytes = s.as_bytes();
+    let mix = |h: u64, word: u64| (h.rotate_left(5) ^ lower8(word)).wrapping_mul(K);
+    let mut h = bytes.len() as u64;
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        let mut buf = [0u8; 8];
+        buf.copy_from_slice(w);
+        h = mix(h, u64::from_le_bytes(buf));
     }
-    h
+    let rest = words.remainder();
+    if !rest.is_empty() {
+        let mut buf = [0u8; 8];
+        buf[..rest.len()].copy_from_slice(rest);
+        h = mix(h, u64::from_le_bytes(buf));
+    }
+    // The multiplication leaves its entropy high; the table indexes low.
+    h ^ (h >> 32)
+}
+
+/// The eight bytes of `x` in ASCII lower case: bytes `A`..=`Z` get 0x20.
+fn lower8(x: u64) -> u64 {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low7 = x & !HIGH;
+    // Per byte, no carry across: the high bit says >= 'A' / > 'Z'.
+    let from_a = low7.wrapping_add(0x3f3f_3f3f_3f3f_3f3f);
+    let past_z = low7.wrapping_add(0x2525_2525_2525_2525);
+    let upper = from_a & !past_z & !x & HIGH;
+    x | (upper >> 2)
 }
 
 /// The keys are hashes already: pass them through.
@@ -78,11 +103,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn eight_bytes_lowered_as_one_by_one() {
+        let mut x: u64 = 0x0123_4567_89ab_cdef;
+        for _ in 0..100_000 {
+            // Every byte value, in every lane, in turn (xorshift).
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let want = u64::from_le_bytes(x.to_le_bytes().map(|b| b.to_ascii_lowercase()));
+            assert_eq!(lower8(x), want, "{x:#x}");
+        }
+        for b in 0..=255u8 {
+            let want = u64::from(b.to_ascii_lowercase()) << 40;
+            assert_eq!(lower8(u64::from(b) << 40), want, "{b:#x}");
+        }
+    }
+
+    #[test]
     fn lookup_ignores_ascii_case() {
         let mut m = CiMap::default();
         *m.get_or_insert_with("CommandLine", || 0) = 7;
         *m.get_or_insert_with("commandline", || 0) += 1;
         assert_eq!(m.get("COMMANDLINE"), Some(&8));
         assert_eq!(m.get("Image"), None);
+        // Longer than a word, and not ASCII past the first word.
+        *m.get_or_insert_with("Microsoft-Windows-Sysmon/Operational-Ä", || 0) = 3;
+        assert_eq!(m.get("microsoft-windows-SYSMON/operational-Ä"), Some(&3));
+        assert_eq!(m.get("microsoft-windows-SYSMON/operational-ä"), None);
     }
 }
