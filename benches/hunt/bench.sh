@@ -11,6 +11,7 @@
 #   cargo build --release -p mirt
 #   apt-get install hyperfine
 #   bash benches/hunt/bench.sh [EVTX_DIR] [SIGMA_RULES_DIR]
+#   (RUNS=N rounds; MIRT_BASE_BIN=older/mirt to time an older hunt alongside)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 corpus=${MIRT_CORPUS:-$root/../shared/corpus}
@@ -46,12 +47,15 @@ hyperfine -N --warmup 2 --runs "$runs" --export-json "$work/times.json" \
 # The same three commands interleaved (evtx, hunt, hunt --no-rule-cache, and
 # again): on a shared machine, load that drifts between hyperfine's blocks
 # skews their ratio; interleaved runs share the drift.
-python3 - "$runs" "$mirt" "$dir" "$rules" <<'PY'
+# With MIRT_BASE_BIN (an older mirt), its hunt runs in the same rounds.
+python3 - "$runs" "$mirt" "$dir" "$rules" "${MIRT_BASE_BIN:-}" <<'PY'
 import statistics, subprocess, sys, time
-runs, mirt, evtx_dir, rules = int(sys.argv[1]), *sys.argv[2:]
+runs, mirt, evtx_dir, rules, base = int(sys.argv[1]), *sys.argv[2:]
 hunt = [mirt, "hunt", "-q", "--no-builtin", "--rules", rules, "--output", "/dev/null", evtx_dir]
 cmds = {"evtx": [mirt, "evtx", "-q", "--output", "/dev/null", evtx_dir],
         "hunt": hunt, "cold": hunt + ["--no-rule-cache"]}
+if base:
+    cmds["base"] = [base] + hunt[1:]
 times = {k: [] for k in cmds}
 for _ in range(runs):
     for k, c in cmds.items():
@@ -64,6 +68,9 @@ cold = [h / e for h, e in zip(times["cold"], times["evtx"])]
 print(f"interleaved, {runs} rounds: evtx {med['evtx']:.3f} s, hunt {med['hunt']:.3f} s, "
       f"--no-rule-cache {med['cold']:.3f} s; median of per-round ratios: "
       f"{statistics.median(ratios):.2f}x cached, {statistics.median(cold):.2f}x --no-rule-cache")
+if base:
+    older = [h / e for h, e in zip(times["base"], times["evtx"])]
+    print(f"  {base}: hunt {med['base']:.3f} s, {statistics.median(older):.2f}x")
 PY
 
 peak() { /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F': ' '/Maximum resident/ {print $2}'; }
