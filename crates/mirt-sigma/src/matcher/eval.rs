@@ -38,50 +38,65 @@ pub(crate) struct ChannelMemo {
 }
 
 /// Every value of an event (the text a keyword search looks at) joined
-/// into one text, as written and in lower case, built when a bucket with
-/// keyword searches first needs it.
+/// into one text, in lower case and as written, each form built when a
+/// keyword scanner of the bucket first needs it (most need only the lower
+/// case one).
 #[derive(Debug, Default)]
 struct KeywordText {
     cased: String,
     lower: String,
-    /// Byte ranges of the values in the texts.
+    /// Byte ranges of the values in the texts (the same in both forms:
+    /// ASCII case folding keeps lengths).
     bounds: Vec<(usize, usize)>,
-    built: bool,
+    built_cased: bool,
+    built_lower: bool,
 }
 
 impl KeywordText {
     fn clear(&mut self) {
-        self.built = false;
-        self.lower.clear();
+        self.built_cased = false;
+        self.built_lower = false;
     }
 
-    /// Builds the joined text (in lower case too unless `cased`), once
-    /// per event.
+    /// Builds the joined text in the form `cased` asks for, once per event.
     fn prepare(&mut self, event: &Event, cased: bool, num: &mut String) {
-        if !self.built {
-            self.cased.clear();
-            self.bounds.clear();
-            let KeywordText { cased, bounds, .. } = self;
-            let mut add = |t: &str| {
-                let start = cased.len();
-                cased.push_str(t);
-                bounds.push((start, cased.len()));
-                // A separator no literal spans: a match is checked to lie
-                // within one value anyway.
-                cased.push('\0');
-                false
-            };
-            for (_, v) in event.fields.iter() {
-                access::any_text(FieldRef::Value(v), num, &mut add);
-            }
-            if let Some(m) = event.message.as_deref() {
-                add(m);
-            }
-            self.built = true;
+        let built = if cased {
+            self.built_cased
+        } else {
+            self.built_lower
+        };
+        if built {
+            return;
         }
-        if !cased && self.lower.is_empty() && !self.cased.is_empty() {
-            self.lower.push_str(&self.cased);
+        let KeywordText {
+            cased: as_written,
+            lower,
+            bounds,
+            ..
+        } = self;
+        let text = if cased { as_written } else { lower };
+        text.clear();
+        bounds.clear();
+        let mut add = |t: &str| {
+            let start = text.len();
+            text.push_str(t);
+            bounds.push((start, text.len()));
+            // A separator no literal spans: a match is checked to lie
+            // within one value anyway.
+            text.push('\0');
+            false
+        };
+        for (_, v) in event.fields.iter() {
+            access::any_text(FieldRef::Value(v), num, &mut add);
+        }
+        if let Some(m) = event.message.as_deref() {
+            add(m);
+        }
+        if cased {
+            self.built_cased = true;
+        } else {
             self.lower.make_ascii_lowercase();
+            self.built_lower = true;
         }
     }
 

@@ -11,14 +11,22 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 /// rule) go, by event id.
 #[derive(Debug, Default)]
 struct Table {
-    by_event_id: HashMap<u32, u32>,
+    /// (event id, route), sorted by id: looked up for every event, and a
+    /// binary search over a few dozen ids is quicker than hashing.
+    by_event_id: Vec<(u32, u32)>,
     other: Option<u32>,
 }
 
 impl Table {
     fn get(&self, id: Option<u32>) -> Option<u32> {
-        id.and_then(|id| self.by_event_id.get(&id).copied())
-            .or(self.other)
+        id.and_then(|id| {
+            let i = self
+                .by_event_id
+                .binary_search_by_key(&id, |(k, _)| *k)
+                .ok()?;
+            Some(self.by_event_id[i].1)
+        })
+        .or(self.other)
     }
 }
 
@@ -82,8 +90,9 @@ impl Routes {
     ) -> Table {
         let mut table = Table::default();
         for id in ids {
+            // `ids` is ascending: so is the table.
             if let Some(r) = self.route(keys, known, channel, Some(*id)) {
-                table.by_event_id.insert(*id, r);
+                table.by_event_id.push((*id, r));
             }
         }
         table.other = self.route(keys, known, channel, None);
