@@ -17,7 +17,7 @@ use anyhow::Context;
 use mirt_core::{Event, Problem};
 use mirt_evtx::{EvtxReader, FileSummary, Item};
 use mirt_sigma::{CorrelationEngine, CorrelationInput, RuleSet};
-use record::{CorrelationRecord, DetectionRecord, RuleRef};
+use record::{CorrelationRecord, DetectionRecord};
 use startup::Startup;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -270,17 +270,7 @@ pub fn detect(set: &RuleSet, event: &Event, format: Format) -> Out {
         if !rule.report {
             continue;
         }
-        let record = DetectionRecord {
-            kind: "detection",
-            rule: RuleRef::of(rule),
-            timestamp: event.timestamp,
-            computer: event.computer.as_deref(),
-            channel: event.channel.as_deref(),
-            event_id: event.event_id,
-            record_id: event.record_id,
-            matched: matched.into_iter().collect(),
-            event,
-        };
+        let record = DetectionRecord::new(rule, event, matched.into_iter().collect());
         let mut buf = Vec::with_capacity(2048);
         output::render(format, &record, &mut buf);
         detections.push((hit.rule, buf));

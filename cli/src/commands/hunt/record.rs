@@ -48,6 +48,14 @@ pub fn attack_ids(tags: &[String]) -> Vec<String> {
 /// A rule that matched one event.
 #[derive(Serialize)]
 pub struct DetectionRecord<'a> {
+    #[serde(flatten)]
+    pub head: DetectionHead<'a>,
+    pub event: &'a Event,
+}
+
+/// What a detection says besides the event itself.
+#[derive(Serialize)]
+pub struct DetectionHead<'a> {
     pub kind: &'static str,
     #[serde(flatten)]
     pub rule: RuleRef<'a>,
@@ -59,7 +67,24 @@ pub struct DetectionRecord<'a> {
     pub record_id: Option<u64>,
     /// The fields whose values made the rule match.
     pub matched: BTreeMap<String, Value>,
-    pub event: &'a Event,
+}
+
+impl<'a> DetectionRecord<'a> {
+    pub fn new(rule: &'a RuleInfo, event: &'a Event, matched: BTreeMap<String, Value>) -> Self {
+        DetectionRecord {
+            head: DetectionHead {
+                kind: "detection",
+                rule: RuleRef::of(rule),
+                timestamp: event.timestamp,
+                computer: event.computer.as_deref(),
+                channel: event.channel.as_deref(),
+                event_id: event.event_id,
+                record_id: event.record_id,
+                matched,
+            },
+            event,
+        }
+    }
 }
 
 /// A correlation rule that fired.
@@ -135,23 +160,39 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 impl Tabular for DetectionRecord<'_> {
     const COLUMNS: &'static [&'static str] = COLUMNS;
     const WIDTHS: &'static [usize] = WIDTHS;
+
+    /// The head through serde, the event (most of the record) by
+    /// mirt-core's direct writer, as `mirt evtx` writes events: the same
+    /// bytes as serialising the whole record, in a fraction of the time.
+    fn write_json(&self, buf: &mut Vec<u8>) {
+        let _ = serde_json::to_writer(&mut *buf, &self.head);
+        // The head's object, reopened for one more member.
+        if buf.last() == Some(&b'}') {
+            buf.pop();
+        }
+        buf.extend_from_slice(b",\"event\":");
+        mirt_core::json::write_event(buf, self.event);
+        buf.push(b'}');
+    }
+
     fn cells(&self) -> Vec<String> {
-        let details = self
+        let h = &self.head;
+        let details = h
             .matched
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join("; ");
         vec![
-            opt(self.timestamp.map(Rfc3339)),
-            self.rule.level.to_string(),
-            self.rule.title.to_string(),
-            opt(self.computer),
-            opt(self.channel),
-            opt(self.event_id),
-            opt(self.record_id),
+            opt(h.timestamp.map(Rfc3339)),
+            h.rule.level.to_string(),
+            h.rule.title.to_string(),
+            opt(h.computer),
+            opt(h.channel),
+            opt(h.event_id),
+            opt(h.record_id),
             details,
-            opt(self.rule.rule_id),
+            opt(h.rule.rule_id),
         ]
     }
 }
@@ -187,6 +228,40 @@ impl Tabular for CorrelationRecord<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mirt_core::{Source, SourceKind};
+
+    #[test]
+    fn detections_write_the_bytes_serde_writes() {
+        let rule = "title: A \"quoted\" title\nid: 5b0c8e0e-0000-4000-8000-0000000000bb\n\
+            logsource: {product: windows}\ndetection:\n  sel: {Image|endswith: 'x.exe'}\n\
+            \x20 condition: sel\nlevel: high\ntags: [attack.t1059.001]\n";
+        let mut b = mirt_sigma::RuleSetBuilder::new(mirt_sigma::Mapping::builtin());
+        b.add_text("r.yml", rule);
+        let set = b.build();
+        assert!(set.skipped().is_empty(), "{:?}", set.skipped());
+        let mut e = Event::new(Source::new(SourceKind::Evtx, "C:\\logs\\a \"b\".evtx", 7));
+        e.channel = Some("Security".into());
+        e.event_id = Some(4688);
+        e.record_id = Some(9);
+        e.timestamp = Some("2024-01-02T03:04:05.5Z".parse().unwrap());
+        e.fields.push("Image", Value::from("C:\\x.exe"));
+        e.fields.push("Count", Value::UInt(3));
+        e.fields
+            .push("Odd", Value::from("a\u{1}\n\"\u{e9}\u{2028}"));
+        let matched = BTreeMap::from([("Image".to_string(), Value::from("C:\\x.exe"))]);
+        for record in [
+            DetectionRecord::new(&set.rules()[0], &e, matched),
+            DetectionRecord::new(&set.rules()[0], &e, BTreeMap::new()),
+        ] {
+            let mut fast = Vec::new();
+            record.write_json(&mut fast);
+            let slow = serde_json::to_vec(&record).unwrap();
+            assert_eq!(
+                String::from_utf8(fast).unwrap(),
+                String::from_utf8(slow).unwrap()
+            );
+        }
+    }
 
     #[test]
     fn attack_tags_become_technique_ids() {
