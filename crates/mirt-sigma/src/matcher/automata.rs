@@ -96,7 +96,9 @@ fn same(a: &[Box<[u8]>], b: &[&[u8]]) -> bool {
 /// hunt builds hundreds of automata and scans each over only the events of
 /// its route: with the full SigmaHQ set over the corpus, DFAs for sets of up
 /// to 100 literals cost about 100 ms more CPU in all than they saved
-/// (`benches/hunt`, 2026-11-27).
+/// (`benches/hunt`, 2026-11-26). Nor did DFAs pay that were built only for
+/// automata that had scanned many bytes (about 16 per byte of literals):
+/// the builds cost as many instructions as the scans saved (2026-11-27).
 fn build(patterns: &[&[u8]]) -> Option<Search> {
     let ac = AhoCorasick::builder()
         .match_kind(MatchKind::Standard)
