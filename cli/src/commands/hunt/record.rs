@@ -7,6 +7,7 @@ use mirt_core::{Event, Severity, Value};
 use mirt_sigma::{CorrelationFinding, EventRef, RuleInfo};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::path::Path;
 
 /// The rule fields every record carries.
 #[derive(Serialize)]
@@ -18,8 +19,9 @@ pub struct RuleRef<'a> {
     pub status: Option<&'static str>,
     pub tags: &'a [String],
     /// ATT&CK technique ids from the `attack.tNNNN` tags.
-    pub attack: Vec<String>,
-    pub rule_path: String,
+    pub attack: AttackIds<'a>,
+    #[serde(serialize_with = "ser_path")]
+    pub rule_path: &'a Path,
 }
 
 impl<'a> RuleRef<'a> {
@@ -30,19 +32,49 @@ impl<'a> RuleRef<'a> {
             level: rule.meta.level.unwrap_or(Severity::Informational),
             status: rule.meta.status.map(|s| s.as_str()),
             tags: &rule.meta.tags,
-            attack: attack_ids(&rule.meta.tags),
-            rule_path: rule.path.display().to_string(),
+            attack: AttackIds(&rule.meta.tags),
+            rule_path: &rule.path,
         }
     }
 }
 
-/// `attack.t1059.001` -> `T1059.001`.
-pub fn attack_ids(tags: &[String]) -> Vec<String> {
-    tags.iter()
-        .filter_map(|t| t.strip_prefix("attack.t"))
-        .filter(|id| id.starts_with(|c: char| c.is_ascii_digit()))
-        .map(|id| format!("T{}", id.to_uppercase()))
-        .collect()
+/// The ATT&CK technique ids of some tags, written as a list without
+/// building one (every detection writes its rule's).
+pub struct AttackIds<'a>(pub &'a [String]);
+
+impl AttackIds<'_> {
+    /// `attack.t1059.001` -> `T1059.001`, without the `T`.
+    fn ids(&self) -> impl Iterator<Item = &str> {
+        self.0
+            .iter()
+            .filter_map(|t| t.strip_prefix("attack.t"))
+            .filter(|id| id.starts_with(|c: char| c.is_ascii_digit()))
+    }
+}
+
+impl Serialize for AttackIds<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.ids().map(|id| TechniqueId(id)))
+    }
+}
+
+/// A technique id without its `T`, written with it, in upper case.
+struct TechniqueId<'a>(&'a str);
+
+impl std::fmt::Display for TechniqueId<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "T{}", self.0.to_uppercase())
+    }
+}
+
+impl Serialize for TechniqueId<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+fn ser_path<S: serde::Serializer>(path: &&Path, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&path.display())
 }
 
 /// A rule that matched one event.
@@ -274,6 +306,7 @@ mod tests {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        assert_eq!(attack_ids(&tags), vec!["T1059.001", "T1027"]);
+        let json = serde_json::to_string(&AttackIds(&tags)).unwrap();
+        assert_eq!(json, r#"["T1059.001","T1027"]"#);
     }
 }
