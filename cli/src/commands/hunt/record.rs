@@ -54,7 +54,7 @@ impl AttackIds<'_> {
 
 impl Serialize for AttackIds<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.ids().map(|id| TechniqueId(id)))
+        s.collect_seq(self.ids().map(TechniqueId))
     }
 }
 
