@@ -91,11 +91,7 @@ fn header(e: &Event, h: Header) -> Option<FieldRef<'_>> {
 pub(crate) fn any_text(v: FieldRef<'_>, buf: &mut String, f: &mut dyn FnMut(&str) -> bool) -> bool {
     match v {
         FieldRef::Str(s) => f(s),
-        FieldRef::UInt(n) => {
-            buf.clear();
-            let _ = write!(buf, "{n}");
-            f(buf)
-        }
+        FieldRef::UInt(n) => f(itoa::Buffer::new().format(n)),
         FieldRef::Time(t) => {
             buf.clear();
             let _ = write!(buf, "{t}");
@@ -111,16 +107,10 @@ fn value_text(v: &Value, buf: &mut String, f: &mut dyn FnMut(&str) -> bool) -> b
         Value::Null => f(""),
         Value::List(items) => items.iter().any(|i| value_text(i, buf, f)),
         Value::Bool(b) => f(if *b { "true" } else { "false" }),
-        Value::Int(n) => {
-            buf.clear();
-            let _ = write!(buf, "{n}");
-            f(buf)
-        }
-        Value::UInt(n) => {
-            buf.clear();
-            let _ = write!(buf, "{n}");
-            f(buf)
-        }
+        // Numbers of every event are written out for keyword searches:
+        // itoa, not the formatting machinery.
+        Value::Int(n) => f(itoa::Buffer::new().format(*n)),
+        Value::UInt(n) => f(itoa::Buffer::new().format(*n)),
         Value::Float(x) => {
             buf.clear();
             let _ = write!(buf, "{x}");
