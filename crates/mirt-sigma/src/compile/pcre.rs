@@ -30,7 +30,7 @@ pub(crate) fn ascii_perl_classes(source: &str) -> String {
             return source.to_string();
         }
         out.push_str(&source[done..start]);
-        out.push_str(text);
+        out.push_str(&text);
         done = end;
     }
     out.push_str(&source[done..]);
@@ -38,35 +38,30 @@ pub(crate) fn ascii_perl_classes(source: &str) -> String {
 }
 
 /// (start, end, replacement) of each item to rewrite.
-struct Edits(Vec<(usize, usize, &'static str)>);
+struct Edits(Vec<(usize, usize, String)>);
 
 impl Edits {
-    fn push(&mut self, span: &Span, text: &'static str) {
-        self.0.push((span.start.offset, span.end.offset, text));
+    fn push(&mut self, span: &Span, text: impl Into<String>) {
+        self.0
+            .push((span.start.offset, span.end.offset, text.into()));
     }
 }
 
 /// The ASCII class named like `class`: as a class of its own (outside
-/// brackets) or as an item inside brackets.
-fn ascii_class(class: &ClassPerl, inside: bool) -> &'static str {
-    match (class.kind.clone(), class.negated, inside) {
-        (ClassPerlKind::Digit, false, false) => "[[:digit:]]",
-        (ClassPerlKind::Digit, true, false) => "[[:^digit:]]",
-        (ClassPerlKind::Word, false, false) => "[[:word:]]",
-        (ClassPerlKind::Word, true, false) => "[[:^word:]]",
-        (ClassPerlKind::Space, false, false) => "[[:space:]]",
-        (ClassPerlKind::Space, true, false) => "[[:^space:]]",
-        (ClassPerlKind::Digit, false, true) => "[:digit:]",
-        (ClassPerlKind::Digit, true, true) => "[:^digit:]",
-        (ClassPerlKind::Word, false, true) => "[:word:]",
-        (ClassPerlKind::Word, true, true) => "[:^word:]",
-        (ClassPerlKind::Space, false, true) => "[:space:]",
-        (ClassPerlKind::Space, true, true) => "[:^space:]",
-    }
+/// brackets) or as an item inside brackets (`[:^word:]`).
+fn ascii_class(class: &ClassPerl, inside: bool) -> String {
+    let name = match class.kind {
+        ClassPerlKind::Digit => "digit",
+        ClassPerlKind::Word => "word",
+        ClassPerlKind::Space => "space",
+    };
+    let not = if class.negated { "^" } else { "" };
+    let item = format!("[:{not}{name}:]");
+    if inside { item } else { format!("[{item}]") }
 }
 
 impl ast::Visitor for Edits {
-    type Output = Vec<(usize, usize, &'static str)>;
+    type Output = Vec<(usize, usize, String)>;
     type Err = ();
 
     fn finish(self) -> Result<Self::Output, ()> {
