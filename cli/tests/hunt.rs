@@ -176,7 +176,20 @@ fn a_second_hunt_loads_the_rules_from_the_cache_with_the_same_result() {
             serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
         (out.stdout, s["rules"]["from_cache"].clone())
     };
+    let with_ext = |ext: &str| {
+        std::fs::read_dir(&cache)
+            .map(|d| {
+                d.filter(|e| {
+                    e.as_ref()
+                        .is_ok_and(|e| e.path().extension() == Some(ext.as_ref()))
+                })
+                .count()
+            })
+            .unwrap_or(0)
+    };
     let (first, cached_first) = hunt();
+    // The first hunt stored the compiled set and the automata it built.
+    assert_eq!((with_ext("sigc"), with_ext("siga")), (1, 1));
     let (second, cached_second) = hunt();
     assert_eq!(cached_first, false);
     assert_eq!(cached_second, true);

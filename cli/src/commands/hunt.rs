@@ -251,6 +251,12 @@ fn hunt(
     // one by one would cost more than hunting a small log folder, so one
     // reference is never given back.
     let set = Arc::clone(&hunter.set);
+    // The automata built for this evidence's routes, for the next hunt.
+    if let Some(why) = set.store_automata()
+        && !args.quiet
+    {
+        eprintln!("{} {why}", style::warning_label());
+    }
     let outcome = hunter.finish();
     std::mem::forget(set);
     outcome

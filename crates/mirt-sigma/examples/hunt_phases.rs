@@ -2,7 +2,8 @@
 //! `cargo run --release -p mirt-sigma --example hunt_phases -- RULES EVTX_DIR`.
 //! Loading the rules, then the first pass over the events (which assembles
 //! the buckets the events need), then a second pass (matching alone).
-//! With `MIRT_SIGMA_CACHE=DIR` the rule set is cached in DIR (run twice);
+//! With `MIRT_SIGMA_CACHE=DIR` the rule set and the automata the passes
+//! built are cached in DIR (run twice);
 //! with `PASSES=N`, N more passes follow (to profile matching alone).
 
 use mirt_evtx::{EvtxReader, Item};
@@ -51,6 +52,9 @@ fn main() {
     let more = std::env::var("PASSES").ok().and_then(|p| p.parse().ok());
     for _ in 0..more.unwrap_or(0) {
         pass();
+    }
+    if let Some(why) = set.store_automata() {
+        eprintln!("{why}");
     }
     let n = events.len() as f64;
     println!(

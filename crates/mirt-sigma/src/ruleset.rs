@@ -244,13 +244,21 @@ impl RuleSetBuilder {
         let Some(dir) = &self.cache_dir else {
             return self.compile(self.read_sources());
         };
+        let (mut set, key) = self.build_cached(dir);
+        set.use_stored_automata(dir, key);
+        set
+    }
+
+    /// The set from the cache in `dir` or compiled (and stored there),
+    /// and its key.
+    fn build_cached(&self, dir: &Path) -> (RuleSet, String) {
         // Unchanged files: the index knows their key without reading them.
         let status = cache::index::status_key(self, self.source_refs());
         if let Some(s) = &status
             && let Some(key) = cache::index::lookup(dir, &s.key)
             && let Ok(Some((stored, skipped))) = cache::load(dir, &key)
         {
-            return RuleSet::loaded(stored, skipped);
+            return (RuleSet::loaded(stored, skipped), key);
         }
         let sources = self.read_sources();
         let key = cache::key(self, &sources);
@@ -262,7 +270,7 @@ impl RuleSetBuilder {
             Ok(Some((stored, skipped))) => {
                 let mut set = RuleSet::loaded(stored, skipped);
                 set.cache_problem = indexed();
-                return set;
+                return (set, key);
             }
             Ok(None) => None,
             Err(why) => Some(why),
@@ -272,11 +280,8 @@ impl RuleSetBuilder {
             Ok(()) => indexed(),
             Err(why) => Some(why),
         };
-        set.cache_problem = match (problem, stored) {
-            (Some(read), Some(write)) => Some(format!("{read}; {write}")),
-            (read, write) => read.or(write),
-        };
-        set
+        set.cache_problem = join_problems(problem, stored);
+        (set, key)
     }
 
     /// The sources as the status index sees them.
@@ -361,6 +366,14 @@ impl Docs {
     }
 }
 
+/// Two problems in one text, when there are two.
+fn join_problems(a: Option<String>, b: Option<String>) -> Option<String> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+        (a, b) => a.or(b),
+    }
+}
+
 /// A compiled rule set: rules, their matcher, correlations, and what was
 /// skipped.
 pub struct RuleSet {
@@ -373,6 +386,8 @@ pub struct RuleSet {
     pub(crate) from_cache: bool,
     /// Why the cache could not be read or written, when it could not.
     pub(crate) cache_problem: Option<String>,
+    /// The cache folder and the set's key there, for storing automata.
+    pub(crate) automata_home: Option<(PathBuf, String)>,
 }
 
 impl RuleSet {
@@ -385,7 +400,22 @@ impl RuleSet {
             filters: stored.filters,
             from_cache: true,
             cache_problem: None,
+            automata_home: None,
         }
+    }
+
+    /// Has the matcher read the automata stored for the set `key` in
+    /// `dir`, and store its own there (see [`RuleSet::store_automata`]).
+    fn use_stored_automata(&mut self, dir: &Path, key: String) {
+        let stored = match cache::automata::StoredAutomata::open(dir, &key) {
+            Ok(stored) => stored,
+            Err(why) => {
+                self.cache_problem = join_problems(self.cache_problem.take(), Some(why));
+                None
+            }
+        };
+        self.matcher.use_stored_automata(stored);
+        self.automata_home = Some((dir.to_path_buf(), key));
     }
 }
 
@@ -461,6 +491,7 @@ fn assemble(b: &RuleSetBuilder, docs: Docs, mut skipped: Vec<Skipped>) -> RuleSe
         filters: filters.len(),
         from_cache: false,
         cache_problem: None,
+        automata_home: None,
     }
 }
 

@@ -53,6 +53,23 @@ impl RuleSet {
         self.cache_problem.as_deref()
     }
 
+    /// Stores the automata this set's matcher built (for the routes the
+    /// events met) beside the cached set, so that the next hunt with these
+    /// rules reads them instead of building them again. Does nothing
+    /// without a cache, or when nothing was built. Returns, in words, why
+    /// a stored automaton could not be used or the file not written, if so
+    /// (for a warning: the hunt's results are not affected).
+    pub fn store_automata(&self) -> Option<String> {
+        let (dir, key) = self.automata_home.as_ref()?;
+        let automata = self.matcher.automata();
+        let (stored, new) = automata.to_store()?;
+        let written = crate::cache::automata::write(dir, key, stored, &new).err();
+        match (automata.problem(), written) {
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// Counts of what was loaded.
     pub fn stats(&self) -> RuleSetStats {
         let detection = self

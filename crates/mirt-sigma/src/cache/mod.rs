@@ -19,9 +19,12 @@
 //!
 //! The variants' programs are stored once, numbered over the rule set's
 //! fields and literals (the matcher's catalog). What is not stored: the
-//! matcher's buckets and automata (built on first use, for the routes an
-//! evidence set needs) and compiled regexes (built on first use).
+//! matcher's buckets (assembled on first use, for the routes an evidence
+//! set needs) and compiled regexes (built on first use). The automata of
+//! the buckets are stored after a hunt, in a file of their own
+//! ([`automata`]).
 
+pub(crate) mod automata;
 pub(crate) mod index;
 
 use crate::compile::Variant;
@@ -270,11 +273,7 @@ level: high
     fn a_damaged_file_is_reported_and_replaced() {
         let dir = tempfile::tempdir().unwrap();
         builder(dir.path(), RULE).build();
-        let file = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.extension() == Some("sigc".as_ref()))
-            .unwrap();
+        let file = file_with(dir.path(), "sigc").unwrap();
         let mut bytes = std::fs::read(&file).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 0x40;
@@ -285,6 +284,63 @@ level: high
         assert!(why.contains("damaged") && why.contains("checksum"), "{why}");
         assert_eq!(again.scan(&event()).len(), 1);
         assert!(builder(dir.path(), RULE).build().from_cache());
+    }
+
+    fn file_with(dir: &std::path::Path, ext: &str) -> Option<std::path::PathBuf> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension() == Some(ext.as_ref()))
+    }
+
+    #[test]
+    fn automata_built_in_one_hunt_are_read_by_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = builder(dir.path(), RULE).build();
+        let hits = first.scan(&event());
+        assert_eq!(hits.len(), 1);
+        let (read, built) = first.matcher.automata().origins();
+        assert!(read == 0 && built > 0, "{read} {built}");
+        assert!(file_with(dir.path(), "siga").is_none());
+        assert_eq!(first.store_automata(), None);
+        let file = file_with(dir.path(), "siga").unwrap();
+
+        let second = builder(dir.path(), RULE).build();
+        assert_eq!(second.scan(&event()), hits);
+        assert_eq!(second.matcher.automata().origins(), (built, 0));
+        // Nothing new was built: the file is left as it is.
+        let written = std::fs::metadata(&file).unwrap().modified().unwrap();
+        assert_eq!(second.store_automata(), None);
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().modified().unwrap(),
+            written
+        );
+
+        // A damaged file is reported, its automata built again and the
+        // file replaced.
+        let mut bytes = std::fs::read(&file).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x40;
+        std::fs::write(&file, bytes).unwrap();
+        let third = builder(dir.path(), RULE).build();
+        let why = third.cache_problem().unwrap();
+        assert!(why.contains("damaged") && why.contains("siga"), "{why}");
+        assert_eq!(third.scan(&event()), hits);
+        assert_eq!(third.matcher.automata().origins(), (0, built));
+        assert_eq!(third.store_automata(), None);
+        let fourth = builder(dir.path(), RULE).build();
+        assert_eq!(fourth.cache_problem(), None);
+        assert_eq!(fourth.scan(&event()), hits);
+        assert_eq!(fourth.matcher.automata().origins(), (built, 0));
+    }
+
+    #[test]
+    fn without_a_cache_no_automata_are_stored() {
+        let mut b = RuleSetBuilder::new(Mapping::builtin());
+        b.add_text("a.yml", RULE);
+        let set = b.build();
+        assert_eq!(set.scan(&event()).len(), 1);
+        assert_eq!(set.store_automata(), None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! that an event meets only the rules that can match it.
 
 mod access;
-mod automata;
+pub(crate) mod automata;
 mod bucket;
 pub(crate) mod catalog;
 mod cimap;
@@ -14,6 +14,7 @@ mod sets;
 #[cfg(test)]
 mod tests;
 
+use crate::cache::automata::StoredAutomata;
 use crate::compile::Variant;
 use crate::compile::pattern::RegexPool;
 use automata::Automata;
@@ -100,6 +101,17 @@ impl Matcher {
         let matcher = Matcher::build(variants);
         let _ = matcher.catalog.set(catalog.restored());
         matcher
+    }
+
+    /// Reads automata from `stored` before building them (set before the
+    /// first bucket is assembled).
+    pub(crate) fn use_stored_automata(&mut self, stored: Option<StoredAutomata>) {
+        self.automata = Automata::with_stored(stored);
+    }
+
+    /// The automata built or read so far.
+    pub(crate) fn automata(&self) -> &Automata {
+        &self.automata
     }
 
     /// The numbered fields and literals. Built without rayon: it may be

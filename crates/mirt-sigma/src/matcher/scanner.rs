@@ -108,17 +108,17 @@ impl Scanner {
     pub(crate) fn find(&self, hay: &str, mut found: impl FnMut(&[Place], usize, usize)) {
         let bytes = hay.as_bytes();
         self.ac.find_overlapping(bytes, |m| {
-            let g = m.pattern().as_usize();
+            let g = m.pattern;
             let mut tails = &self.tails[self.groups[g] as usize..self.groups[g + 1] as usize];
             let places = |t: &Tail| &self.places[t.places.0 as usize..t.places.1 as usize];
             // The literal that is the head alone sorts first.
             if let [t, rest @ ..] = tails
                 && t.rest.0 == t.rest.1
             {
-                found(places(t), m.start(), m.end());
+                found(places(t), m.start, m.end);
                 tails = rest;
             }
-            let after = &bytes[m.end()..];
+            let after = &bytes[m.end..];
             let Some(&next) = after.first() else { return };
             // The tails are in order: only those starting with the next
             // byte are compared (heads like `c:\windows\s` start many).
@@ -129,7 +129,7 @@ impl Scanner {
             {
                 let rest = self.rest(t);
                 if after.starts_with(rest) {
-                    found(places(t), m.start(), m.end() + rest.len());
+                    found(places(t), m.start, m.end + rest.len());
                 }
             }
         });
