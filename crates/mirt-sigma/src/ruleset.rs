@@ -215,7 +215,14 @@ impl RuleSetBuilder {
     /// order).
     pub fn add_path(&mut self, path: &Path) -> &mut Self {
         if path.is_dir() {
-            let walker = walkdir::WalkDir::new(path).sort_by_file_name();
+            // By name, compared as whole paths: siblings share their
+            // folder, so the order is the same, without taking each path
+            // apart again for every comparison (`sort_by_file_name` did,
+            // a tenth of loading a cached set).
+            let walker = walkdir::WalkDir::new(path).sort_by(|a, b| {
+                let (a, b) = (a.path().as_os_str(), b.path().as_os_str());
+                a.as_encoded_bytes().cmp(b.as_encoded_bytes())
+            });
             for entry in walker {
                 match entry {
                     Ok(e) if e.file_type().is_file() && is_rule_file(e.path()) => {
