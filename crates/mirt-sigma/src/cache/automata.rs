@@ -30,14 +30,17 @@ pub(crate) type Serialised = (Key, Vec<u8>);
 
 /// The key of the automaton over `patterns`, in their order.
 pub(crate) fn key_of(patterns: &[&[u8]]) -> Key {
-    let mut h = blake3::Hasher::new();
-    h.update(&(patterns.len() as u64).to_le_bytes());
+    // Hashed as one buffer: an update per literal costs more than the
+    // copy (literal sets run to thousands of short heads).
+    let len: usize = patterns.iter().map(|p| p.len() + 4).sum();
+    let mut buf = Vec::with_capacity(len + 8);
+    buf.extend((patterns.len() as u64).to_le_bytes());
     for p in patterns {
-        h.update(&(p.len() as u64).to_le_bytes());
-        h.update(p);
+        buf.extend((p.len() as u32).to_le_bytes());
+        buf.extend(*p);
     }
     let mut key = [0; 16];
-    key.copy_from_slice(&h.finalize().as_bytes()[..16]);
+    key.copy_from_slice(&blake3::hash(&buf).as_bytes()[..16]);
     key
 }
 

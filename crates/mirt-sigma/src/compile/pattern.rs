@@ -3,6 +3,7 @@
 //! a literal cannot say (inner wildcards, `?`, non-ASCII case folding).
 
 use crate::value::{Piece, SigmaString};
+use regex_automata::meta;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::{Arc, OnceLock};
@@ -43,13 +44,7 @@ impl Pos {
 pub(crate) struct LazyRegex {
     source: String,
     bytes: bool,
-    compiled: OnceLock<Option<Compiled>>,
-}
-
-#[derive(Debug)]
-enum Compiled {
-    Bytes(regex::bytes::Regex),
-    Unicode(regex::Regex),
+    compiled: OnceLock<Option<meta::Regex>>,
 }
 
 impl LazyRegex {
@@ -64,27 +59,34 @@ impl LazyRegex {
     }
 
     pub(crate) fn is_match(&self, text: &str) -> bool {
-        let compiled = self.compiled.get_or_init(|| {
-            // Valid syntax can still exceed the size limit: such a regex
-            // matches nothing rather than stopping the run.
-            if self.bytes {
-                regex::bytes::Regex::new(&self.source)
-                    .ok()
-                    .map(Compiled::Bytes)
-            } else {
-                regex::Regex::new(&self.source).ok().map(Compiled::Unicode)
-            }
-        });
-        match compiled {
-            Some(Compiled::Bytes(re)) => re.is_match(text.as_bytes()),
-            Some(Compiled::Unicode(re)) => re.is_match(text),
-            None => false,
-        }
+        // Valid syntax can still exceed the size limit: such a regex
+        // matches nothing rather than stopping the run.
+        self.compiled
+            .get_or_init(|| compile(&self.source, self.bytes))
+            .as_ref()
+            .is_some_and(|re| re.is_match(text.as_bytes()))
     }
 }
 
-/// A regex is stored (in the rule-set cache) as its source: compiled
-/// regexes are not portable, and most are never needed.
+/// Builds a regex as `regex::Regex::new` (or `regex::bytes::Regex::new`
+/// for `bytes`) does, with the same engine and limits, but without a full
+/// DFA: the regexes of a hunt each meet a few values, and determinising
+/// them up front was two fifths of compiling them (the lazy DFA builds the
+/// states a search meets).
+fn compile(source: &str, bytes: bool) -> Option<meta::Regex> {
+    let config = meta::Config::new()
+        .nfa_size_limit(Some(10 * (1 << 20)))
+        .hybrid_cache_capacity(2 * (1 << 20))
+        .match_kind(regex_automata::MatchKind::LeftmostFirst)
+        .utf8_empty(!bytes)
+        .dfa(false);
+    meta::Builder::new()
+        .configure(config)
+        .syntax(regex_automata::util::syntax::Config::new().utf8(!bytes))
+        .build(source)
+        .ok()
+}
+
 impl serde::Serialize for LazyRegex {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         serde::Serialize::serialize(&(&self.source, self.bytes), s)
