@@ -58,12 +58,13 @@ impl From<StatusArg> for Status {
 
 /// Loads and compiles the rule set the arguments ask for.
 pub fn load(args: &Args) -> anyhow::Result<RuleSet> {
-    build(args, &builder(args)?)
+    build(args, builder(args)?)
 }
 
-/// The rule sources and options the arguments ask for: what can be wrong
-/// with them (a missing folder, a bad mapping) is found at once, before any
-/// evidence is read.
+/// The options the arguments ask for and the shipped rules: what can be
+/// wrong with them (a missing rule folder, a bad mapping) is found at once,
+/// before any evidence is read. The `--rules` folders are listed by
+/// [`build`], on the loader's thread.
 pub fn builder(args: &Args) -> anyhow::Result<RuleSetBuilder> {
     let mut mapping = Mapping::builtin();
     for path in &args.mapping {
@@ -102,13 +103,16 @@ pub fn builder(args: &Args) -> anyhow::Result<RuleSetBuilder> {
                 path.display()
             );
         }
-        builder.add_path(path);
     }
     Ok(builder)
 }
 
-/// Parses and compiles the rules of `builder`.
-pub fn build(args: &Args, builder: &RuleSetBuilder) -> anyhow::Result<RuleSet> {
+/// Adds the `--rules` files and folders (listing thousands of files is
+/// worth a thread), then parses and compiles, or loads from the cache.
+pub fn build(args: &Args, mut builder: RuleSetBuilder) -> anyhow::Result<RuleSet> {
+    for path in &args.rules {
+        builder.add_path(path);
+    }
     let set = builder.build();
     if let Some(why) = set.cache_problem()
         && !args.quiet

@@ -30,7 +30,7 @@ pub fn spawn<'s, 'e: 's>(
 ) -> Loader<'s> {
     let cell = Arc::clone(cell);
     scope.spawn(move || {
-        let set = Arc::new(super::rules::build(args, &builder)?);
+        let set = Arc::new(super::rules::build(args, builder)?);
         let _ = cell.set(Arc::clone(&set));
         Ok(set)
     })
