@@ -101,6 +101,14 @@ impl RuleSet {
         self.matcher.scan(event, scratch, hits);
     }
 
+    /// How many rules match `event`, with a scratch of its own.
+    #[cfg(test)]
+    pub(crate) fn scan_with_fresh(&self, event: &Event) -> usize {
+        let mut hits = Vec::new();
+        self.scan_with(event, &mut Scratch::new(), &mut hits);
+        hits.len()
+    }
+
     /// The rules that match `event` (with a per-thread scratch).
     pub fn scan(&self, event: &Event) -> Vec<Hit> {
         let mut hits = Vec::new();

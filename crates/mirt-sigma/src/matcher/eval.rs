@@ -9,6 +9,7 @@ use super::catalog::{KEYWORDS, SlotProgram};
 use super::scanner::Place;
 use crate::compile::pattern::{Pattern, Pos};
 use crate::compile::program::{Check, Expr, Target, Test, TimePart};
+use compact_str::CompactString;
 use mirt_core::Event;
 
 /// Per-thread working memory of the matcher, reused from event to event.
@@ -26,6 +27,42 @@ pub struct Scratch {
     lower: String,
     keywords: KeywordText,
     pub(crate) channel: ChannelMemo,
+    fields: FieldMemo,
+}
+
+/// Which slots the fields of the last event filled, by the names of its
+/// fields: events come in runs of one template (the same names in the same
+/// order), and comparing the names costs less than looking each up.
+#[derive(Debug, Default)]
+struct FieldMemo {
+    /// The bucket (its matcher's id and its number), 0 for none.
+    bucket: (u64, u32),
+    data: Vec<CompactString>,
+    system: Vec<CompactString>,
+    /// The slots filled, and where from.
+    filled: Vec<(u16, Loc)>,
+}
+
+impl FieldMemo {
+    fn holds(&self, bucket: (u64, u32), event: &Event) -> bool {
+        let same = |memo: &[CompactString], fields: &mirt_core::Fields| {
+            memo.len() == fields.len() && memo.iter().zip(fields.iter()).all(|(m, (k, _))| m == k)
+        };
+        self.bucket == bucket
+            && same(&self.data, &event.fields)
+            && same(&self.system, &event.system)
+    }
+
+    fn remember(&mut self, bucket: (u64, u32), event: &Event) {
+        self.bucket = bucket;
+        self.data.clear();
+        self.data
+            .extend(event.fields.iter().map(|(k, _)| CompactString::from(k)));
+        self.system.clear();
+        self.system
+            .extend(event.system.iter().map(|(k, _)| CompactString::from(k)));
+        self.filled.clear();
+    }
 }
 
 /// The channel of the last event a matcher routed, and its table.
@@ -166,16 +203,26 @@ impl<'e> Cx<'_, 'e> {
     }
 }
 
-/// Runs `bucket` over `event`, calling `found` with each matching rule
-/// (index into `bucket.rules`), in rule order.
+/// Runs `bucket` (`id`: its matcher's id and its number) over `event`,
+/// calling `found` with each matching rule (index into `bucket.rules`), in
+/// rule order.
 pub(crate) fn scan_bucket(
     bucket: &Bucket,
+    id: (u64, u32),
     event: &Event,
     s: &mut Scratch,
     found: &mut dyn FnMut(u32),
 ) {
     s.begin(bucket);
-    resolve_slots(bucket, event, s);
+    if s.fields.holds(id, event) {
+        let epoch = s.epoch;
+        for &(slot, loc) in &s.fields.filled {
+            s.slots[slot as usize] = (epoch, loc);
+        }
+    } else {
+        s.fields.remember(id, event);
+        resolve_slots(bucket, event, s);
+    }
     run_scanners(bucket, event, s);
     let epoch = s.epoch;
     for &r in &bucket.always {
@@ -205,8 +252,19 @@ fn provider_ok(rule: &BucketRule, event: &Event) -> bool {
     }
 }
 
+/// Fills the slots of the bucket's fields that `event` has (the first of
+/// equal names wins; data fields, then the header, then `System` items),
+/// and notes them in the field memo.
 fn resolve_slots(b: &Bucket, event: &Event, s: &mut Scratch) {
     let epoch = s.epoch;
+    let Scratch { slots, fields, .. } = s;
+    let mut fill = |slot: u16, loc: Loc| {
+        let entry = &mut slots[slot as usize];
+        if entry.0 != epoch {
+            *entry = (epoch, loc);
+            fields.filled.push((slot, loc));
+        }
+    };
     for (i, (name, _)) in event.fields.iter().enumerate() {
         // Most of an event's fields are not the bucket's: their length
         // alone says so, without hashing the name.
@@ -214,27 +272,18 @@ fn resolve_slots(b: &Bucket, event: &Event, s: &mut Scratch) {
             continue;
         }
         if let Some(&slot) = b.index.get(name) {
-            let entry = &mut s.slots[slot as usize];
-            if entry.0 != epoch {
-                *entry = (epoch, Loc::Field(i as u32));
-            }
+            fill(slot, Loc::Field(i as u32));
         }
     }
     for &(slot, h) in &b.headers {
-        let entry = &mut s.slots[slot as usize];
-        if entry.0 != epoch {
-            *entry = (epoch, Loc::Header(h));
-        }
+        fill(slot, Loc::Header(h));
     }
     for (i, (name, _)) in event.system.iter().enumerate() {
         if b.name_lengths & length_bit(name) == 0 {
             continue;
         }
         if let Some(&slot) = b.index.get(name) {
-            let entry = &mut s.slots[slot as usize];
-            if entry.0 != epoch {
-                *entry = (epoch, Loc::System(i as u32));
-            }
+            fill(slot, Loc::System(i as u32));
         }
     }
 }

@@ -187,7 +187,7 @@ impl Matcher {
         let start = hits.len();
         // The bucket's rules are in variant order, which is rule order: the
         // variants of one rule that match come out next to each other.
-        eval::scan_bucket(bucket, event, scratch, &mut |r| {
+        eval::scan_bucket(bucket, (self.id, b), event, scratch, &mut |r| {
             let variant = bucket.rules[r as usize].variant;
             let rule = self.variants[variant as usize].rule;
             if hits.len() == start || hits[hits.len() - 1].rule != rule {
@@ -216,7 +216,7 @@ impl Matcher {
     ) -> Vec<(String, Value)> {
         let bucket = self.bucket(hit.bucket);
         // Re-run the bucket's scan so the scratch holds this event's state.
-        eval::scan_bucket(bucket, event, scratch, &mut |_| {});
+        eval::scan_bucket(bucket, (self.id, hit.bucket), event, scratch, &mut |_| {});
         let slots = eval::explain_rule(bucket, hit.index, event, scratch);
         self.slot_values(&slots, event)
     }

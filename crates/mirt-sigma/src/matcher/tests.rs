@@ -162,3 +162,41 @@ fn long_value_lists_match_as_short_ones() {
     assert_eq!(set.scan(&event(&[("Image", "")])).len(), 1);
     assert!(set.scan(&event(&[("Image", "e")])).is_empty());
 }
+
+/// Slots are remembered from one event to the next while the field names
+/// stay the same: a run of one template, then events whose names differ
+/// (order, case, one more or fewer), each matched as a fresh scratch would.
+#[test]
+fn remembered_slots_follow_the_field_names() {
+    let set = set("sel:\n    Image|endswith: '\\x.exe'\n    User: admin\ncondition: sel");
+    let events = [
+        event(&[("Image", "C:\\x.exe"), ("User", "admin")]),
+        event(&[("Image", "C:\\y.exe"), ("User", "admin")]),
+        event(&[("Image", "C:\\x.exe"), ("User", "admin")]),
+        event(&[("User", "admin"), ("Image", "C:\\x.exe")]),
+        event(&[("User", "guest"), ("Image", "C:\\x.exe")]),
+        event(&[("Image", "C:\\x.exe"), ("user", "ADMIN")]),
+        event(&[("Image", "C:\\x.exe")]),
+        event(&[("Image", "C:\\x.exe"), ("User", "admin"), ("Other", "1")]),
+        event(&[("Other", "1"), ("Image", "C:\\x.exe"), ("User", "admin")]),
+        event(&[
+            ("Image", "C:\\x.exe"),
+            ("Image", "C:\\z.exe"),
+            ("User", "admin"),
+        ]),
+    ];
+    let mut scratch = crate::Scratch::new();
+    for (i, e) in events.iter().enumerate() {
+        let mut hits = Vec::new();
+        set.scan_with(e, &mut scratch, &mut hits);
+        let fresh = set.scan_with_fresh(e);
+        assert_eq!(hits.len(), fresh, "event {i}");
+    }
+    let expected = [1, 0, 1, 1, 0, 1, 0, 1, 1, 1];
+    let mut scratch = crate::Scratch::new();
+    for (e, want) in events.iter().zip(expected) {
+        let mut hits = Vec::new();
+        set.scan_with(e, &mut scratch, &mut hits);
+        assert_eq!(hits.len(), want, "{e:?}");
+    }
+}
