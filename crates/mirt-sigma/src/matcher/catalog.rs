@@ -7,6 +7,7 @@
 
 use super::access::Header;
 use super::cimap::CiMap;
+use super::packed::Texts;
 use super::sets::{AtomSets, SetBuilder};
 use crate::compile::Variant;
 use crate::compile::pattern::{Lit, Pattern, Pos, RegexPool};
@@ -56,7 +57,8 @@ pub(crate) struct Catalog {
     pub slot_headers: Vec<Option<Header>>,
     /// The texts of the literals, in lower case unless cased (the
     /// scanner folds the event's text instead).
-    pub texts: Vec<Box<str>>,
+    pub texts: Texts,
+    #[serde(with = "super::packed::atoms")]
     pub atoms: Vec<Atom>,
     /// The literal sets of long value lists, by atom.
     pub sets: AtomSets,
@@ -92,7 +94,7 @@ impl Catalog {
             slot_names: n.slots,
             slot_headers,
             sets: sets.finish(atoms.len()),
-            texts,
+            texts: texts.iter().collect(),
             atoms,
             compiled,
         }
@@ -371,7 +373,7 @@ mod tests {
         let texts: Vec<(u16, bool, &str)> = c
             .atoms
             .iter()
-            .map(|a| (a.slot, a.cased, &*c.texts[a.text as usize]))
+            .map(|a| (a.slot, a.cased, &c.texts[a.text as usize]))
             .collect();
         assert_eq!(
             texts,

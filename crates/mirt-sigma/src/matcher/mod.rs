@@ -8,6 +8,7 @@ mod bucket;
 pub(crate) mod catalog;
 mod cimap;
 mod eval;
+mod packed;
 mod route;
 mod scanner;
 mod sets;
