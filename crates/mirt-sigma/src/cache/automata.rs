@@ -62,17 +62,11 @@ impl StoredAutomata {
     /// when there are none, `Err` (in words) when the file is unusable.
     pub(crate) fn open(dir: &Path, set_key: &str) -> Result<Option<StoredAutomata>, String> {
         let path = dir.join(file_name(set_key));
-        let Some(bytes) = mirt_core::cache::read(&path, MAGIC)? else {
+        let Some(bytes) = super::read_checked(&path, MAGIC)? else {
             return Ok(None);
         };
-        let bad = |why: &str| mirt_core::cache::damaged(&path, why);
-        let (digest, body) = bytes
-            .split_first_chunk::<32>()
-            .ok_or_else(|| bad("too short"))?;
-        if blake3::hash(body).as_bytes() != digest {
-            return Err(bad("checksum mismatch"));
-        }
-        let index = read_index(&bytes, 32).ok_or_else(|| bad("index does not fit"))?;
+        let index = read_index(&bytes, super::DIGEST)
+            .ok_or_else(|| mirt_core::cache::damaged(&path, "index does not fit"))?;
         Ok(Some(StoredAutomata { path, bytes, index }))
     }
 
@@ -177,8 +171,7 @@ pub(crate) fn write(
     for blob in all.values() {
         body.extend(*blob);
     }
-    let digest = blake3::hash(&body);
-    mirt_core::cache::write(dir, &file_name(set_key), MAGIC, &[digest.as_bytes(), &body])
+    super::write_checked(dir, &file_name(set_key), MAGIC, &body)
 }
 
 #[cfg(test)]

@@ -130,16 +130,11 @@ pub(crate) struct Loaded {
 /// when there is none, `Err` (in words) when a file is there but unusable.
 pub(crate) fn load(dir: &Path, key: &str) -> Result<Option<(Loaded, Vec<Skipped>)>, String> {
     let path = file_for(dir, key);
-    let Some(bytes) = mirt_core::cache::read(&path, MAGIC)? else {
+    let Some(bytes) = read_checked(&path, MAGIC)? else {
         return Ok(None);
     };
     let bad = |why: &str| mirt_core::cache::damaged(&path, why);
-    let (digest, body) = bytes
-        .split_first_chunk::<32>()
-        .ok_or_else(|| bad("too short"))?;
-    if blake3::hash(body).as_bytes() != digest {
-        return Err(bad("checksum mismatch"));
-    }
+    let body = &bytes[DIGEST..];
     let mut loaded: Loaded = rmp_serde::from_slice(body).map_err(|e| bad(&e.to_string()))?;
     loaded.share_sources().map_err(|e| bad(&e))?;
     let skipped = std::mem::take(&mut loaded.skipped)
@@ -200,8 +195,39 @@ pub(crate) fn store(dir: &Path, key: &str, set: &RuleSet) -> Result<(), String> 
             dir.display()
         )
     })?;
-    let digest = blake3::hash(&body);
-    mirt_core::cache::write(dir, &file_name(key), MAGIC, &[digest.as_bytes(), &body])
+    write_checked(dir, &file_name(key), MAGIC, &body)
+}
+
+/// The length of the BLAKE3 digest that starts a checked file's body.
+pub(crate) const DIGEST: usize = 32;
+
+/// The bytes after `magic` of the cache file at `path`, whose first
+/// [`DIGEST`] bytes were checked to be the BLAKE3 of the rest: `Ok(None)`
+/// when there is none, `Err` (in words) when it is unusable.
+pub(crate) fn read_checked(path: &Path, magic: &[u8]) -> Result<Option<Vec<u8>>, String> {
+    let Some(bytes) = mirt_core::cache::read(path, magic)? else {
+        return Ok(None);
+    };
+    let bad = |why: &str| mirt_core::cache::damaged(path, why);
+    let (digest, body) = bytes
+        .split_first_chunk::<DIGEST>()
+        .ok_or_else(|| bad("too short"))?;
+    if blake3::hash(body).as_bytes() != digest {
+        return Err(bad("checksum mismatch"));
+    }
+    Ok(Some(bytes))
+}
+
+/// Writes `body` after `magic` and its BLAKE3 as the cache file `name` in
+/// `dir` (see [`read_checked`]); the error is in words, for a warning.
+pub(crate) fn write_checked(
+    dir: &Path,
+    name: &str,
+    magic: &[u8],
+    body: &[u8],
+) -> Result<(), String> {
+    let digest = blake3::hash(body);
+    mirt_core::cache::write(dir, name, magic, &[digest.as_bytes(), body])
 }
 
 #[cfg(test)]
