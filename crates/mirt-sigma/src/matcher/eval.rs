@@ -27,8 +27,13 @@ pub struct Scratch {
     lower: String,
     keywords: KeywordText,
     pub(crate) channel: ChannelMemo,
-    fields: FieldMemo,
+    /// The last few field lists met (logs interleave a few templates).
+    fields: [FieldMemo; FIELD_MEMOS],
+    /// The memo the next new field list replaces.
+    next_memo: usize,
 }
+
+const FIELD_MEMOS: usize = 4;
 
 /// Which slots the fields of the last event filled, by the names of its
 /// fields: events come in runs of one template (the same names in the same
@@ -214,14 +219,16 @@ pub(crate) fn scan_bucket(
     found: &mut dyn FnMut(u32),
 ) {
     s.begin(bucket);
-    if s.fields.holds(id, event) {
+    if let Some(memo) = s.fields.iter().find(|m| m.holds(id, event)) {
         let epoch = s.epoch;
-        for &(slot, loc) in &s.fields.filled {
+        for &(slot, loc) in &memo.filled {
             s.slots[slot as usize] = (epoch, loc);
         }
     } else {
-        s.fields.remember(id, event);
-        resolve_slots(bucket, event, s);
+        let m = s.next_memo;
+        s.next_memo = (m + 1) % FIELD_MEMOS;
+        s.fields[m].remember(id, event);
+        resolve_slots(bucket, event, s, m);
     }
     run_scanners(bucket, event, s);
     let epoch = s.epoch;
@@ -254,15 +261,16 @@ fn provider_ok(rule: &BucketRule, event: &Event) -> bool {
 
 /// Fills the slots of the bucket's fields that `event` has (the first of
 /// equal names wins; data fields, then the header, then `System` items),
-/// and notes them in the field memo.
-fn resolve_slots(b: &Bucket, event: &Event, s: &mut Scratch) {
+/// and notes them in the field memo `memo`.
+fn resolve_slots(b: &Bucket, event: &Event, s: &mut Scratch, memo: usize) {
     let epoch = s.epoch;
     let Scratch { slots, fields, .. } = s;
+    let filled = &mut fields[memo].filled;
     let mut fill = |slot: u16, loc: Loc| {
         let entry = &mut slots[slot as usize];
         if entry.0 != epoch {
             *entry = (epoch, loc);
-            fields.filled.push((slot, loc));
+            filled.push((slot, loc));
         }
     };
     for (i, (name, _)) in event.fields.iter().enumerate() {
@@ -339,7 +347,9 @@ fn run_scanners(b: &Bucket, event: &Event, s: &mut Scratch) {
             continue;
         };
         access::any_text(value, num, &mut |text| {
-            let hay = if sc.cased {
+            // Folded only when it has something to fold (numbers, GUIDs,
+            // hashes and many names have not): no copy for those.
+            let hay = if sc.cased || !text.bytes().any(|b| b.is_ascii_uppercase()) {
                 text
             } else {
                 lower.clear();
