@@ -361,6 +361,18 @@ level: high
     }
 
     #[test]
+    fn automata_that_cannot_be_stored_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("sub");
+        let set = builder(&cache, RULE).build();
+        assert_eq!(set.scan(&event()).len(), 1);
+        std::fs::remove_dir_all(&cache).unwrap();
+        std::fs::write(&cache, b"not a folder").unwrap();
+        let why = set.store_automata().unwrap();
+        assert!(why.contains("cannot write the rule cache"), "{why}");
+    }
+
+    #[test]
     fn without_a_cache_no_automata_are_stored() {
         let mut b = RuleSetBuilder::new(Mapping::builtin());
         b.add_text("a.yml", RULE);
