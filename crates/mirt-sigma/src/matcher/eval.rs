@@ -35,9 +35,10 @@ pub struct Scratch {
 
 const FIELD_MEMOS: usize = 4;
 
-/// Which slots the fields of the last event filled, by the names of its
-/// fields: events come in runs of one template (the same names in the same
-/// order), and comparing the names costs less than looking each up.
+/// Which slots the fields of an event met recently filled in a bucket, by
+/// the names of its fields: events come in runs of a few templates (the
+/// same names in the same order), and comparing the names costs less than
+/// looking each up.
 #[derive(Debug, Default)]
 struct FieldMemo {
     /// The bucket (its matcher's id and its number), 0 for none.
