@@ -218,6 +218,29 @@ mod tests {
         assert!(stored.automaton(&key_of(&[b"other"])).is_none());
     }
 
+    proptest::proptest! {
+        /// Any bytes after a valid start: an index whose entries all lie in
+        /// the file, or none; and automata that decode or are refused,
+        /// never a panic.
+        #[test]
+        fn any_body_reads_as_an_index_or_none(
+            count in 0u32..4,
+            rest in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+        ) {
+            let mut body = vec![0u8; 7];
+            body.extend((FORMAT.len() as u32).to_le_bytes());
+            body.extend(FORMAT);
+            body.extend(count.to_le_bytes());
+            body.extend(&rest);
+            if let Some(index) = read_index(&body, 7) {
+                for range in index.values() {
+                    proptest::prop_assert!(range.start >= 7 && range.end <= body.len());
+                    let _ = DoubleArrayAhoCorasick::<u32>::deserialize(&body[range.clone()]);
+                }
+            }
+        }
+    }
+
     #[test]
     fn damaged_files_and_automata_are_refused() {
         let dir = tempfile::tempdir().unwrap();
