@@ -33,15 +33,27 @@ pub fn cache_dir(kind: &str) -> Option<PathBuf> {
 /// there is none, `Err` (in words, for a warning) when it cannot be read or
 /// is not a cache file of this kind.
 pub fn read(path: &Path, magic: &[u8]) -> Result<Option<Vec<u8>>, String> {
-    let mut bytes = match std::fs::read(path) {
-        Ok(b) => b,
+    use std::io::Read;
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        Err(e) => return Err(cannot(e)),
     };
-    if !bytes.starts_with(magic) {
-        return Err(damaged(path, "bad magic"));
+    // The magic is read on its own, so that the rest (megabytes for a
+    // compiled rule set) is read into place rather than moved after it.
+    let mut head = vec![0; magic.len()];
+    match file.read_exact(&mut head) {
+        Ok(()) if head == magic => {}
+        Ok(()) => return Err(damaged(path, "bad magic")),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            return Err(damaged(path, "bad magic"));
+        }
+        Err(e) => return Err(cannot(e)),
     }
-    bytes.drain(..magic.len());
+    let len = file.metadata().map_or(0, |m| m.len() as usize);
+    let mut bytes = Vec::with_capacity(len.saturating_sub(magic.len()));
+    file.read_to_end(&mut bytes).map_err(cannot)?;
     Ok(Some(bytes))
 }
 
@@ -87,5 +99,10 @@ mod tests {
             other.contains("damaged") && other.contains("bad magic"),
             "{other}"
         );
+        // Shorter than its magic, and only the magic.
+        std::fs::write(&path, b"MAG").unwrap();
+        assert!(read(&path, b"MAGIC").unwrap_err().contains("bad magic"));
+        std::fs::write(&path, b"MAGIC").unwrap();
+        assert_eq!(read(&path, b"MAGIC").unwrap().unwrap(), b"");
     }
 }
