@@ -31,8 +31,9 @@ pub fn cache_dir(kind: &str) -> Option<PathBuf> {
 
 /// The bytes after `magic` of the cache file at `path`: `Ok(None)` when
 /// there is none, `Err` (in words, for a warning) when it cannot be read or
-/// is not a cache file of this kind.
-pub fn read(path: &Path, magic: &[u8]) -> Result<Option<Vec<u8>>, String> {
+/// is not a cache file of this kind. Large files are mapped (see
+/// [`CacheBytes`]).
+pub fn read(path: &Path, magic: &[u8]) -> Result<Option<CacheBytes>, String> {
     use std::io::Read;
     let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
     let mut file = match std::fs::File::open(path) {
@@ -40,8 +41,19 @@ pub fn read(path: &Path, magic: &[u8]) -> Result<Option<Vec<u8>>, String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(cannot(e)),
     };
-    // The magic is read on its own, so that the rest (megabytes for a
-    // compiled rule set) is read into place rather than moved after it.
+    let len = file.metadata().map_or(0, |m| m.len());
+    if cfg!(unix) && len >= MAP_FROM {
+        let map = map(&file).map_err(cannot)?;
+        if !map.starts_with(magic) {
+            return Err(damaged(path, "bad magic"));
+        }
+        return Ok(Some(CacheBytes {
+            inner: Inner::Mapped(map),
+            start: magic.len(),
+        }));
+    }
+    // The magic is read on its own, so that the rest is read into place
+    // rather than moved after it.
     let mut head = vec![0; magic.len()];
     match file.read_exact(&mut head) {
         Ok(()) if head == magic => {}
@@ -51,10 +63,62 @@ pub fn read(path: &Path, magic: &[u8]) -> Result<Option<Vec<u8>>, String> {
         }
         Err(e) => return Err(cannot(e)),
     }
-    let len = file.metadata().map_or(0, |m| m.len() as usize);
-    let mut bytes = Vec::with_capacity(len.saturating_sub(magic.len()));
+    let mut bytes = Vec::with_capacity((len as usize).saturating_sub(magic.len()));
     file.read_to_end(&mut bytes).map_err(cannot)?;
-    Ok(Some(bytes))
+    Ok(Some(CacheBytes {
+        inner: Inner::Read(bytes),
+        start: 0,
+    }))
+}
+
+#[allow(unsafe_code)]
+fn map(file: &std::fs::File) -> std::io::Result<memmap2::Mmap> {
+    // SAFETY: the map is read-only and private to this process. Cache
+    // files are written under a temporary name and renamed into place,
+    // never changed where they are, so the mapped file stays as it was.
+    // (Another program writing into it would change what is read, which
+    // every reader checks against the file's digest and decodes checked;
+    // cutting it would fault the process, the documented cost of mapping.)
+    unsafe { memmap2::MmapOptions::new().populate().map(file) }
+}
+
+/// Files this large and larger are mapped rather than read (on Unix):
+/// a compiled rule set runs to megabytes, and reading it means a copy into
+/// fresh memory, page by page. On Windows a mapped file cannot be replaced
+/// while mapped, and a hunt rewrites a cache file it has read.
+const MAP_FROM: u64 = 256 * 1024;
+
+/// The bytes of a cache file after its magic, mapped or read.
+pub struct CacheBytes {
+    inner: Inner,
+    /// Where the bytes after the magic start in `inner`.
+    start: usize,
+}
+
+enum Inner {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl std::ops::Deref for CacheBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match &self.inner {
+            Inner::Mapped(map) => &map[self.start..],
+            Inner::Read(bytes) => &bytes[self.start..],
+        }
+    }
+}
+
+impl std::fmt::Debug for CacheBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let how = match self.inner {
+            Inner::Mapped(_) => "mapped",
+            Inner::Read(_) => "read",
+        };
+        write!(f, "CacheBytes({} bytes, {how})", self.len())
+    }
 }
 
 /// The warning for a cache file that is there but unusable.
@@ -91,9 +155,9 @@ mod tests {
     fn written_files_read_back_and_others_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.c");
-        assert_eq!(read(&path, b"MAGIC").unwrap(), None);
+        assert!(read(&path, b"MAGIC").unwrap().is_none());
         write(dir.path(), "x.c", b"MAGIC", &[b"ab", b"cd"]).unwrap();
-        assert_eq!(read(&path, b"MAGIC").unwrap().unwrap(), b"abcd");
+        assert_eq!(&*read(&path, b"MAGIC").unwrap().unwrap(), b"abcd");
         let other = read(&path, b"OTHER").unwrap_err();
         assert!(
             other.contains("damaged") && other.contains("bad magic"),
@@ -103,6 +167,22 @@ mod tests {
         std::fs::write(&path, b"MAG").unwrap();
         assert!(read(&path, b"MAGIC").unwrap_err().contains("bad magic"));
         std::fs::write(&path, b"MAGIC").unwrap();
-        assert_eq!(read(&path, b"MAGIC").unwrap().unwrap(), b"");
+        assert_eq!(&*read(&path, b"MAGIC").unwrap().unwrap(), b"");
+    }
+
+    #[test]
+    fn large_files_read_back_the_same_mapped() {
+        let dir = tempfile::tempdir().unwrap();
+        let body: Vec<u8> = (0..MAP_FROM as usize + 3)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        write(dir.path(), "big.c", b"MAGIC", &[&body[..10], &body[10..]]).unwrap();
+        let read_back = read(&dir.path().join("big.c"), b"MAGIC").unwrap().unwrap();
+        assert_eq!(&*read_back, &body[..]);
+        if cfg!(unix) {
+            assert!(format!("{read_back:?}").contains("mapped"));
+        }
+        let other = read(&dir.path().join("big.c"), b"OTHER").unwrap_err();
+        assert!(other.contains("bad magic"), "{other}");
     }
 }

@@ -12,7 +12,7 @@
 //! assert_eq!(event.get("EventID").and_then(|v| v.as_u64()), Some(4624));
 //! ```
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod cache;
 mod civil;

@@ -52,7 +52,7 @@ fn file_name(set_key: &str) -> String {
 pub(crate) struct StoredAutomata {
     path: PathBuf,
     /// The whole file after the magic.
-    bytes: Vec<u8>,
+    bytes: mirt_core::cache::CacheBytes,
     /// Where each automaton is in `bytes`.
     index: HashMap<Key, Range<usize>>,
 }

@@ -126,7 +126,7 @@ fn file_name(status_key: &str) -> String {
 /// The content key the index holds for `status_key`, if any.
 pub(crate) fn lookup(dir: &Path, status_key: &str) -> Option<String> {
     let body = mirt_core::cache::read(&dir.join(file_name(status_key)), MAGIC).ok()??;
-    let key = String::from_utf8(body).ok()?;
+    let key = String::from_utf8(body.to_vec()).ok()?;
     (key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit())).then_some(key)
 }
 

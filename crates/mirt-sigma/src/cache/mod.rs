@@ -204,7 +204,10 @@ pub(crate) const DIGEST: usize = 32;
 /// The bytes after `magic` of the cache file at `path`, whose first
 /// [`DIGEST`] bytes were checked to be the BLAKE3 of the rest: `Ok(None)`
 /// when there is none, `Err` (in words) when it is unusable.
-pub(crate) fn read_checked(path: &Path, magic: &[u8]) -> Result<Option<Vec<u8>>, String> {
+pub(crate) fn read_checked(
+    path: &Path,
+    magic: &[u8],
+) -> Result<Option<mirt_core::cache::CacheBytes>, String> {
     let Some(bytes) = mirt_core::cache::read(path, magic)? else {
         return Ok(None);
     };
