@@ -50,6 +50,7 @@ pub mod mapping;
 mod matcher;
 pub mod modifier;
 pub mod parse;
+mod rules;
 mod ruleset;
 pub mod schema;
 mod set;
@@ -62,5 +63,6 @@ pub use correlation::{CorrelationEngine, CorrelationFinding, CorrelationInput, E
 pub use error::{Error, Result};
 pub use mapping::Mapping;
 pub use matcher::{Explained, Hit, MatchedFields, Scratch};
+pub use rules::Rules;
 pub use ruleset::{RuleInfo, RuleKind, RuleSet, RuleSetBuilder, Skipped};
 pub use set::RuleSetStats;

@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::mapping::Mapping;
 use crate::matcher::Matcher;
 use crate::parse::{self, Parsed};
+use crate::rules::Rules;
 use mirt_core::Severity;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -384,7 +385,7 @@ fn join_problems(a: Option<String>, b: Option<String>) -> Option<String> {
 /// A compiled rule set: rules, their matcher, correlations, and what was
 /// skipped.
 pub struct RuleSet {
-    pub(crate) rules: Vec<RuleInfo>,
+    pub(crate) rules: Rules,
     pub(crate) matcher: Matcher,
     pub(crate) correlations: Vec<CompiledCorrelation>,
     pub(crate) skipped: Vec<Skipped>,
@@ -491,7 +492,7 @@ fn assemble(b: &RuleSetBuilder, docs: Docs, mut skipped: Vec<Skipped>) -> RuleSe
         crate::correlation::resolve(correlations, &mut infos, &mut skipped, |c| selected(b, c));
     mark_generated(&mut infos, &compiled_correlations);
     RuleSet {
-        rules: infos,
+        rules: Rules::decoded(infos),
         matcher: Matcher::build(variants),
         correlations: compiled_correlations,
         skipped,

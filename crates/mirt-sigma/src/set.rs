@@ -3,7 +3,8 @@
 
 use crate::correlation::{CorrelationEngine, CorrelationInput, EventRef, RuleRef};
 use crate::matcher::{self, Explained, Hit, Scratch};
-use crate::ruleset::{RuleInfo, RuleSet, Skipped};
+use crate::rules::Rules;
+use crate::ruleset::{RuleSet, Skipped};
 use compact_str::CompactString;
 use mirt_core::{Event, Value};
 use std::cell::RefCell;
@@ -33,7 +34,7 @@ thread_local! {
 
 impl RuleSet {
     /// The loaded rules; [`Hit::rule`] and correlation findings index it.
-    pub fn rules(&self) -> &[RuleInfo] {
+    pub fn rules(&self) -> &Rules {
         &self.rules
     }
 
@@ -72,11 +73,7 @@ impl RuleSet {
 
     /// Counts of what was loaded.
     pub fn stats(&self) -> RuleSetStats {
-        let detection = self
-            .rules
-            .iter()
-            .filter(|r| r.kind == crate::RuleKind::Detection)
-            .count();
+        let detection = self.rules.detections();
         RuleSetStats {
             detection_rules: detection,
             correlation_rules: self.rules.len() - detection,

@@ -49,6 +49,13 @@ fn every_regression_sample_fires_its_rule_as_expected() {
             ..compiled.stats()
         }
     );
+    // Each rule's metadata, decoded from the cache when asked for, is the
+    // compiled one.
+    assert_eq!(set.rules().len(), compiled.rules().len());
+    for (cached, built) in set.rules().iter().zip(compiled.rules()) {
+        let json = |r| serde_json::to_value(r).unwrap();
+        assert_eq!(json(cached), json(built), "{}", built.path.display());
+    }
     for s in set.skipped() {
         println!("skipped: {} {}", s.path.display(), s.reason);
     }

@@ -18,7 +18,9 @@
 //! rules are not read at all.
 //!
 //! The variants' programs are stored once, numbered over the rule set's
-//! fields and literals (the matcher's catalog). What is not stored: the
+//! fields and literals (the matcher's catalog). Each rule's metadata is
+//! encoded on its own and decoded from the file (mapped, not read) when it
+//! is first asked for ([`Rules`]). What is not stored: the
 //! matcher's buckets (assembled on first use, for the routes an evidence
 //! set needs) and compiled regexes (built on first use). The automata of
 //! the buckets are stored after a hunt, in a file of their own
@@ -31,7 +33,8 @@ use crate::compile::Variant;
 use crate::correlation::CompiledCorrelation;
 use crate::mapping::Source;
 use crate::matcher::catalog::Catalog;
-use crate::ruleset::{RuleInfo, RuleSet, RuleSetBuilder, Skipped, StoredSkipped};
+use crate::rules::{Rules, StoredRule};
+use crate::ruleset::{RuleSet, RuleSetBuilder, Skipped, StoredSkipped};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -100,10 +103,11 @@ fn file_for(dir: &Path, key: &str) -> PathBuf {
 }
 
 /// A rule set as stored. The variants' sources are stored once each, and
-/// referred to by index.
+/// referred to by index; each rule's metadata is encoded on its own, to be
+/// decoded when asked for (see [`Rules`]).
 #[derive(Serialize)]
 struct Stored<'a> {
-    rules: &'a [RuleInfo],
+    rules: Vec<StoredRule<'a>>,
     variants: &'a [Variant],
     sources: Vec<&'a Source>,
     variant_sources: Vec<u32>,
@@ -113,16 +117,27 @@ struct Stored<'a> {
     filters: usize,
 }
 
-/// A rule set as read back.
+/// A stored rule set as decoded, its rules' metadata still encoded in the
+/// file's bytes.
 #[derive(Deserialize)]
-pub(crate) struct Loaded {
-    pub rules: Vec<RuleInfo>,
-    pub variants: Vec<Variant>,
+struct Body<'a> {
+    #[serde(borrow)]
+    rules: Vec<StoredRule<'a>>,
+    variants: Vec<Variant>,
     sources: Vec<Source>,
     variant_sources: Vec<u32>,
+    catalog: Catalog,
+    correlations: Vec<CompiledCorrelation>,
+    skipped: Vec<StoredSkipped>,
+    filters: usize,
+}
+
+/// A rule set as read back.
+pub(crate) struct Loaded {
+    pub rules: Rules,
+    pub variants: Vec<Variant>,
     pub catalog: Catalog,
     pub correlations: Vec<CompiledCorrelation>,
-    skipped: Vec<StoredSkipped>,
     pub filters: usize,
 }
 
@@ -133,19 +148,29 @@ pub(crate) fn load(dir: &Path, key: &str) -> Result<Option<(Loaded, Vec<Skipped>
     let Some(bytes) = read_checked(&path, MAGIC)? else {
         return Ok(None);
     };
+    let bytes = Arc::new(bytes);
     let bad = |why: &str| mirt_core::cache::damaged(&path, why);
-    let body = &bytes[DIGEST..];
-    let mut loaded: Loaded = rmp_serde::from_slice(body).map_err(|e| bad(&e.to_string()))?;
-    loaded.share_sources().map_err(|e| bad(&e))?;
-    let skipped = std::mem::take(&mut loaded.skipped)
+    let mut body: Body<'_> =
+        rmp_serde::from_slice(&bytes[DIGEST..]).map_err(|e| bad(&e.to_string()))?;
+    body.share_sources().map_err(|e| bad(&e))?;
+    let rules = Rules::stored(&body.rules, Arc::clone(&bytes), path.clone())
+        .ok_or_else(|| bad("rule entries outside the file"))?;
+    let skipped = std::mem::take(&mut body.skipped)
         .into_iter()
         .map(Skipped::try_from)
         .collect::<Result<_, _>>()
         .map_err(|e| bad(&e))?;
+    let loaded = Loaded {
+        rules,
+        variants: body.variants,
+        catalog: body.catalog,
+        correlations: body.correlations,
+        filters: body.filters,
+    };
     Ok(Some((loaded, skipped)))
 }
 
-impl Loaded {
+impl Body<'_> {
     /// Gives each variant its source, one shared copy per source.
     fn share_sources(&mut self) -> Result<(), String> {
         if self.variant_sources.len() != self.variants.len() {
@@ -179,8 +204,14 @@ fn source_table(variants: &[Variant]) -> (Vec<&Source>, Vec<u32>) {
 /// Stores `set` under `key`; the error is in words, for a warning.
 pub(crate) fn store(dir: &Path, key: &str, set: &RuleSet) -> Result<(), String> {
     let (sources, variant_sources) = source_table(&set.matcher.variants);
+    let rules = set.rules.to_store().map_err(|e| {
+        format!(
+            "cannot write the rule cache in {}: serialise: {e}",
+            dir.display()
+        )
+    })?;
     let stored = Stored {
-        rules: &set.rules,
+        rules,
         variants: &set.matcher.variants,
         sources,
         variant_sources,
@@ -281,7 +312,11 @@ level: high
         assert!(second.from_cache(), "{:?}", second.cache_problem());
         assert_eq!(second.skipped(), first.skipped());
         assert_eq!(second.skipped()[0].class, "yaml");
+        // Rule metadata is decoded from the file when first asked for.
+        assert_eq!(format!("{:?}", second.rules()), "Rules(1 rules, 0 decoded)");
+        assert_eq!(second.rules().kind(0), Some(crate::RuleKind::Detection));
         assert_eq!(second.rules()[0].meta, first.rules()[0].meta);
+        assert_eq!(format!("{:?}", second.rules()), "Rules(1 rules, 1 decoded)");
         assert_eq!(second.scan(&event()).len(), 1);
         assert_eq!(first.scan(&event()).len(), 1);
     }
