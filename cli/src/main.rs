@@ -7,15 +7,12 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod alloc;
 mod commands;
 mod exit;
 mod output;
 mod progress;
 mod style;
-
-// musl's allocator is slow under threads; mimalloc keeps the static binary fast.
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
