@@ -32,8 +32,8 @@ pub(crate) struct StatusKey {
 
 /// One source as the builder holds it.
 pub(crate) enum SourceRef<'a> {
-    /// A file, by its status.
-    File(&'a Path),
+    /// A file, by its status (taken already, or to take).
+    File(&'a Path, Option<&'a std::fs::Metadata>),
     /// Text given in memory, or why a folder entry could not be listed.
     Text(&'a Path, &'a str),
 }
@@ -61,8 +61,8 @@ fn status_key_aged<'a>(
     let mut settled = true;
     for source in sources {
         match source {
-            SourceRef::File(path) => {
-                let s = status(path)?;
+            SourceRef::File(path, taken) => {
+                let s = status(path, taken)?;
                 super::field(&mut h, path.as_os_str().as_encoded_bytes());
                 h.update(b"S");
                 for n in s.numbers {
@@ -90,10 +90,20 @@ struct Status {
     changed: SystemTime,
 }
 
+/// The status of the file at `path`: `taken` if given (listed from its
+/// folder, not followed through a link: files only are listed, so it is
+/// the same), else read now.
 #[cfg(unix)]
-fn status(path: &Path) -> Option<Status> {
+fn status(path: &Path, taken: Option<&std::fs::Metadata>) -> Option<Status> {
     use std::os::unix::fs::MetadataExt;
-    let m = std::fs::metadata(path).ok()?;
+    let read;
+    let m = match taken {
+        Some(m) => m,
+        None => {
+            read = std::fs::metadata(path).ok()?;
+            &read
+        }
+    };
     let time = |secs: i64, nanos: i64| {
         let secs = u64::try_from(secs).ok()?;
         let nanos = u32::try_from(nanos).ok()?;
@@ -115,7 +125,7 @@ fn status(path: &Path) -> Option<Status> {
 }
 
 #[cfg(not(unix))]
-fn status(_path: &Path) -> Option<Status> {
+fn status(_path: &Path, _taken: Option<&std::fs::Metadata>) -> Option<Status> {
     None
 }
 
@@ -217,14 +227,26 @@ mod tests {
         let file = rules.path().join("r.yml");
         std::fs::write(&file, RULE).unwrap();
         let b = RuleSetBuilder::new(Mapping::builtin());
-        let fresh = status_key_aged(&b, [SourceRef::File(&file)].into_iter(), SETTLED).unwrap();
+        let file_ref = || [SourceRef::File(&file, None)].into_iter();
+        let fresh = status_key_aged(&b, file_ref(), SETTLED).unwrap();
         assert!(!fresh.settled);
-        let old =
-            status_key_aged(&b, [SourceRef::File(&file)].into_iter(), Duration::ZERO).unwrap();
+        let old = status_key_aged(&b, file_ref(), Duration::ZERO).unwrap();
         assert!(old.settled);
         assert_eq!(fresh.key, old.key);
+        // The status taken while listing the folder is the same status.
+        let listed = std::fs::read_dir(rules.path())
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap())
+            .next()
+            .unwrap();
+        let taken = [SourceRef::File(&file, Some(&listed))].into_iter();
+        assert_eq!(
+            status_key_aged(&b, taken, Duration::ZERO).unwrap().key,
+            old.key
+        );
         // A file that cannot be read has no status: no key at all.
         let gone = rules.path().join("gone.yml");
-        assert!(status_key_aged(&b, [SourceRef::File(&gone)].into_iter(), SETTLED).is_none());
+        let gone_ref = [SourceRef::File(&gone, None)].into_iter();
+        assert!(status_key_aged(&b, gone_ref, SETTLED).is_none());
     }
 }
