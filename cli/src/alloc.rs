@@ -1,17 +1,17 @@
 //! The allocator: mimalloc (musl's own is slow under threads, and the
 //! static binary is built on musl).
 //!
-//! On Linux its arenas are committed when reserved ("eager commit"), which
-//! makes mimalloc ask the kernel for transparent huge pages for them
-//! (`MADV_HUGEPAGE`, the only way to get them where THP is set to
-//! `madvise`, the common default). Memory is then mapped 2 MiB per page
-//! fault instead of 4 KiB: a hunt with SigmaHQ's Windows rules touches
-//! some 60 MB (rule set, automata, events queued while the rules load) and
-//! took about 10,000 page faults, a sixth of its CPU on this machine;
-//! with huge pages it takes about 600. Nothing is committed that is not
-//! touched (Linux overcommits), so the resident size does not grow by more
-//! than the rounding to 2 MiB. `MIMALLOC_ARENA_EAGER_COMMIT=0` in the
-//! environment still turns it off.
+//! For `mirt hunt` on Linux, mimalloc's arenas are committed when reserved
+//! ("eager commit"), which makes mimalloc ask the kernel for transparent
+//! huge pages for them (`MADV_HUGEPAGE`, the only way to get them where THP
+//! is set to `madvise`, the common default). Memory is then mapped 2 MiB per
+//! page fault instead of 4 KiB: a hunt with SigmaHQ's Windows rules holds a
+//! compiled rule set, its automata and the events read while the rules load,
+//! and took about 10,000 page faults; with huge pages about 600. The other
+//! commands stream and hold little: for them the rounding of the resident
+//! size to whole huge pages (some 35 MiB for `mirt evtx`) would cost more
+//! than it saves, so they keep 4 KiB pages. `MIMALLOC_ARENA_EAGER_COMMIT`
+//! in the environment still decides either way.
 
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -27,13 +27,25 @@ mod options {
     }
 
     /// Sets mimalloc's defaults before it starts: it reserves its first
-    /// arena in its own constructor (priority 101), before `main`. A value
-    /// from the environment still wins (it is read after the default is
-    /// set).
+    /// arena in its own constructor (priority 101), before `main`, so
+    /// setting them in `main` would be too late. A value from the
+    /// environment still wins (it is read after the default is set).
     extern "C" fn set_defaults() {
-        // SAFETY: sets one entry of mimalloc's option table, in a
-        // single-threaded constructor, before mimalloc reads it.
-        unsafe { mi_option_set_default(ARENA_EAGER_COMMIT, 1) };
+        let mut buf = [0; 1024];
+        if super::subcommand_is(cmdline(&mut buf), b"hunt") {
+            // SAFETY: sets one entry of mimalloc's option table, in a
+            // single-threaded constructor, before mimalloc reads it.
+            unsafe { mi_option_set_default(ARENA_EAGER_COMMIT, 1) };
+        }
+    }
+
+    /// The start of the process's arguments, NUL-separated, read into
+    /// `buf` without allocating (the allocator has not started yet):
+    /// empty if they cannot be read.
+    fn cmdline(buf: &mut [u8]) -> &[u8] {
+        use std::io::Read;
+        let read = std::fs::File::open("/proc/self/cmdline").and_then(|mut f| f.read(buf));
+        &buf[..read.unwrap_or(0)]
     }
 
     /// Runs `set_defaults` among the first constructors (the linker sorts
@@ -41,4 +53,39 @@ mod options {
     #[used]
     #[unsafe(link_section = ".init_array.00100")]
     static SET_DEFAULTS: extern "C" fn() = set_defaults;
+}
+
+/// Whether the subcommand in `cmdline` (the process's arguments,
+/// NUL-separated, the program first) is `name`: the first argument that is
+/// neither an option nor the value of `--threads`, the one global option
+/// that takes a value.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn subcommand_is(cmdline: &[u8], name: &[u8]) -> bool {
+    let mut args = cmdline.split(|&b| b == 0).skip(1);
+    while let Some(arg) = args.next() {
+        if arg == b"--threads" {
+            args.next();
+        } else if !arg.starts_with(b"-") {
+            return arg == name;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::subcommand_is;
+
+    #[test]
+    fn the_subcommand_is_the_first_argument_that_is_not_an_option() {
+        let is_hunt = |args: &str| subcommand_is(args.replace(' ', "\0").as_bytes(), b"hunt");
+        assert!(is_hunt("mirt hunt logs"));
+        assert!(is_hunt("/usr/bin/mirt --threads 2 hunt -q x.evtx"));
+        assert!(is_hunt("mirt --threads=2 hunt"));
+        assert!(!is_hunt("mirt evtx hunt"));
+        assert!(!is_hunt("mirt --threads hunt evtx"));
+        assert!(!is_hunt("hunt"));
+        assert!(!is_hunt("mirt --version"));
+        assert!(!is_hunt(""));
+    }
 }

@@ -3,15 +3,16 @@
 mod common;
 use common::mirt;
 
-/// On Linux, mimalloc commits its arenas eagerly (which gets them
-/// transparent huge pages), unless the environment says otherwise: the
-/// option number the binary sets must be the option of that name.
+/// On Linux, `mirt hunt` has mimalloc commit its arenas eagerly (which gets
+/// them transparent huge pages) unless the environment says otherwise, and
+/// the other commands do not: the option number the binary sets must be
+/// the option of that name.
 #[test]
 #[cfg(target_os = "linux")]
-fn arenas_are_committed_eagerly_unless_the_environment_says_no() {
-    let option = |env: Option<&str>| {
+fn hunts_commit_arenas_eagerly_unless_the_environment_says_no() {
+    let option = |args: &[&str], env: Option<&str>| {
         let mut cmd = mirt();
-        cmd.arg("--version").env("MIMALLOC_VERBOSE", "1");
+        cmd.args(args).arg("--version").env("MIMALLOC_VERBOSE", "1");
         if let Some(v) = env {
             cmd.env("MIMALLOC_ARENA_EAGER_COMMIT", v);
         }
@@ -23,6 +24,9 @@ fn arenas_are_committed_eagerly_unless_the_environment_says_no() {
             .map(|v| v.trim().to_string())
             .unwrap_or_else(|| panic!("no arena_eager_commit in:\n{text}"))
     };
-    assert_eq!(option(None), "1");
-    assert_eq!(option(Some("0")), "0");
+    assert_eq!(option(&["hunt"], None), "1");
+    assert_eq!(option(&["--threads", "2", "hunt"], None), "1");
+    assert_eq!(option(&["hunt"], Some("0")), "0");
+    assert_eq!(option(&["evtx"], None), "0");
+    assert_eq!(option(&["evtx"], Some("1")), "1");
 }
