@@ -668,4 +668,32 @@ mod tests {
         let want: Vec<(String, bool)> = want.iter().map(|(n, s)| (n.to_string(), *s)).collect();
         assert_eq!(listed, want);
     }
+
+    #[test]
+    fn a_regex_too_large_to_search_refuses_its_rule_with_the_reason() {
+        let rule = |title: &str, re: &str| {
+            format!(
+                "title: {title}\nlogsource: {{product: windows, category: process_creation}}\n\
+                 detection:\n    sel:\n        CommandLine|re: '{re}'\n    condition: sel\n"
+            )
+        };
+        let mut b = RuleSetBuilder::new(Mapping::builtin());
+        b.add_text("small.yml", rule("Small", r"-e(nc)?\s+[a-z0-9+/=]{20,}"))
+            .add_text("large.yml", rule("Large", r"(\w{1000}){1000}"));
+        let set = b.build();
+        assert_eq!(set.rules().len(), 1);
+        assert_eq!(set.rules()[0].meta.title, "Small");
+        let [skipped] = set.skipped() else {
+            panic!("{:?}", set.skipped())
+        };
+        assert_eq!(
+            (skipped.class, skipped.title.as_deref()),
+            ("invalid", Some("Large"))
+        );
+        assert!(
+            skipped.reason.contains("too large to search"),
+            "{}",
+            skipped.reason
+        );
+    }
 }

@@ -59,8 +59,10 @@ impl LazyRegex {
     }
 
     pub(crate) fn is_match(&self, text: &str) -> bool {
-        // Valid syntax can still exceed the size limit: such a regex
-        // matches nothing rather than stopping the run.
+        // Rules' own regexes were held to the size limit when the set was
+        // compiled (`check_size`); the regexes made from wildcards are
+        // small. Should one fail all the same, it matches nothing rather
+        // than stopping the run.
         self.compiled
             .get_or_init(|| compile(&self.source, self.bytes))
             .as_ref()
@@ -75,7 +77,7 @@ impl LazyRegex {
 /// states a search meets).
 fn compile(source: &str, bytes: bool) -> Option<meta::Regex> {
     let config = meta::Config::new()
-        .nfa_size_limit(Some(10 * (1 << 20)))
+        .nfa_size_limit(Some(NFA_SIZE_LIMIT))
         .hybrid_cache_capacity(2 * (1 << 20))
         .match_kind(regex_automata::MatchKind::LeftmostFirst)
         .utf8_empty(!bytes)
@@ -120,6 +122,32 @@ impl RegexPool {
             }
         }
     }
+}
+
+/// The size limit of a regex's automata (the `regex` crate's default).
+const NFA_SIZE_LIMIT: usize = 10 * (1 << 20);
+
+/// Checks that the regex `hir` (of a rule's `re` modifier; valid syntax)
+/// fits the size limit it is compiled with when first used: one that does
+/// not would match nothing, so its rule is refused with this reason
+/// instead. The forward and reverse automata are built as the search
+/// builds them (when the set is compiled, not on every hunt).
+pub(crate) fn check_size(hir: &regex_syntax::hir::Hir) -> Result<(), String> {
+    use regex_automata::nfa::thompson::{Compiler, Config, WhichCaptures};
+    let forward = (false, WhichCaptures::All);
+    let reverse = (true, WhichCaptures::None);
+    for (reverse, captures) in [forward, reverse] {
+        let config = Config::new()
+            .nfa_size_limit(Some(NFA_SIZE_LIMIT))
+            .reverse(reverse)
+            .shrink(false)
+            .which_captures(captures);
+        Compiler::new()
+            .configure(config)
+            .build_from_hir(hir)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// Parses a regex (with its flags prefix) to check it: the error says what

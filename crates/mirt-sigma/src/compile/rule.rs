@@ -204,6 +204,8 @@ fn build_check(
                 let full = pcre::ascii_perl_classes(&full);
                 let hir = pattern::check_syntax(&full)
                     .map_err(|e| format!("regular expression {r:?} not supported: {e}"))?;
+                pattern::check_size(&hir)
+                    .map_err(|e| format!("regular expression {r:?} too large to search: {e}"))?;
                 let required = pattern::required_literals(&hir);
                 Ok(vec![Pattern::Regex(
                     pattern::LazyRegex::new(full, false),
