@@ -4,9 +4,15 @@
 //! temporary name and renamed into place, so a reader never sees half a
 //! file. Files are not synced: a file lost or cut by a crash is only a
 //! cache miss, found by its reader's checks.
+//!
+//! A folder does not grow without end: reading an entry marks it used (its
+//! modification time, at most once a day), and writing one removes from
+//! its folder the entries not used for [`UNUSED_FOR`] (rules that changed,
+//! older builds of mirt) and temporary files a crash left behind.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 /// The cache folder for `kind` (`yara`, `sigma`): `$MIRT_CACHE_DIR/<kind>`,
 /// else the platform's user cache folder (`$XDG_CACHE_HOME/mirt/<kind>`,
@@ -41,7 +47,9 @@ pub fn read(path: &Path, magic: &[u8]) -> Result<Option<CacheBytes>, String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(cannot(e)),
     };
-    let len = file.metadata().map_or(0, |m| m.len());
+    let meta = file.metadata().ok();
+    mark_used(&file, meta.as_ref());
+    let len = meta.map_or(0, |m| m.len());
     if cfg!(unix) && len >= MAP_FROM {
         let map = map(&file).map_err(cannot)?;
         if !map.starts_with(magic) {
@@ -121,6 +129,72 @@ impl std::fmt::Debug for CacheBytes {
     }
 }
 
+/// Entries not read or written for this long are removed when their
+/// folder is next written to.
+pub const UNUSED_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// Temporary files of a write that did not finish are removed after this.
+const LEFT_BEHIND_FOR: Duration = Duration::from_secs(24 * 3600);
+
+/// Moves the modification time of an entry being read to now, if it is
+/// more than a day old (so an entry in daily use is never removed, and is
+/// written to at most once a day). Best effort: a read-only cache stays as
+/// it is.
+fn mark_used(file: &std::fs::File, meta: Option<&std::fs::Metadata>) {
+    let now = SystemTime::now();
+    let stale = meta
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| now.duration_since(t).ok())
+        .is_some_and(|age| age > LEFT_BEHIND_FOR);
+    if stale {
+        let _ = file.set_modified(now);
+    }
+}
+
+/// What every mirt cache file starts with (each kind's magic continues it).
+const MAGIC_PREFIX: &[u8; 4] = b"MIRT";
+
+/// Removes from `dir` the cache files not used for `unused_for`, and
+/// temporary files of unfinished writes (`.tmp*`) older than a day; returns
+/// what it removed. Only files that start with mirt's cache magic are ever
+/// removed, whatever else the folder holds (`--rule-cache` may name any
+/// folder). Best effort: what cannot be listed or removed stays.
+pub fn prune(dir: &Path, unused_for: Duration) -> Vec<PathBuf> {
+    let now = SystemTime::now();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let limit = if entry.file_name().to_string_lossy().starts_with(".tmp") {
+            LEFT_BEHIND_FOR
+        } else {
+            unused_for
+        };
+        let old = entry
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|age| age > limit);
+        let path = entry.path();
+        if old && is_cache_file(&path) && std::fs::remove_file(&path).is_ok() {
+            removed.push(path);
+        }
+    }
+    removed
+}
+
+/// Whether the file at `path` starts with mirt's cache magic.
+fn is_cache_file(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0; MAGIC_PREFIX.len()];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| &head == MAGIC_PREFIX)
+}
+
 /// The warning for a cache file that is there but unusable.
 pub fn damaged(path: &Path, why: &str) -> String {
     format!("ignoring damaged cache file {}: {why}", path.display())
@@ -144,6 +218,7 @@ pub fn write(dir: &Path, name: &str, magic: &[u8], parts: &[&[u8]]) -> Result<()
         .map_err(|e| fail("write", &e))?;
     tmp.persist(dir.join(name))
         .map_err(|e| fail("rename", &e.error))?;
+    prune(dir, UNUSED_FOR);
     Ok(())
 }
 
@@ -168,6 +243,49 @@ mod tests {
         assert!(read(&path, b"MAGIC").unwrap_err().contains("bad magic"));
         std::fs::write(&path, b"MAGIC").unwrap();
         assert_eq!(&*read(&path, b"MAGIC").unwrap().unwrap(), b"");
+    }
+
+    #[test]
+    fn unused_entries_and_left_over_temporary_files_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let age_with = |name: &str, days: u64, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            let then = SystemTime::now() - Duration::from_secs(days * 24 * 3600);
+            let file = std::fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(then).unwrap();
+            path
+        };
+        let age = |name: &str, days: u64| age_with(name, days, b"MIRTXXXXbody");
+        let old = age("old.sigc", 40);
+        let recent = age("recent.sigc", 10);
+        let read_lately = age("used.sigc", 40);
+        let tmp = age(".tmpAbc123", 2);
+        let fresh_tmp = age(".tmpXyz789", 0);
+        // Files that are not mirt's stay, however old.
+        let other = age_with("notes.txt", 400, b"my notes");
+        let tmp_other = age_with(".tmp-mine", 400, b"");
+        // Reading marks an entry used.
+        assert_eq!(&*read(&read_lately, b"MIRTXXXX").unwrap().unwrap(), b"body");
+        write(dir.path(), "new.sigc", b"MIRTXXXX", &[b"body"]).unwrap();
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                ".tmp-mine",
+                ".tmpXyz789",
+                "new.sigc",
+                "notes.txt",
+                "recent.sigc",
+                "used.sigc"
+            ]
+        );
+        assert!(!old.exists() && !tmp.exists());
+        assert!(recent.exists() && fresh_tmp.exists() && other.exists() && tmp_other.exists());
     }
 
     #[test]
