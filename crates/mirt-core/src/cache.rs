@@ -136,6 +136,9 @@ pub const UNUSED_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
 /// Temporary files of a write that did not finish are removed after this.
 const LEFT_BEHIND_FOR: Duration = Duration::from_secs(24 * 3600);
 
+/// An entry read is marked used when its mark is older than this.
+const MARK_EVERY: Duration = Duration::from_secs(24 * 3600);
+
 /// Moves the modification time of an entry being read to now, if it is
 /// more than a day old (so an entry in daily use is never removed, and is
 /// written to at most once a day). Best effort: a read-only cache stays as
@@ -145,7 +148,7 @@ fn mark_used(file: &std::fs::File, meta: Option<&std::fs::Metadata>) {
     let stale = meta
         .and_then(|m| m.modified().ok())
         .and_then(|t| now.duration_since(t).ok())
-        .is_some_and(|age| age > LEFT_BEHIND_FOR);
+        .is_some_and(|age| age > MARK_EVERY);
     if stale {
         let _ = file.set_modified(now);
     }
