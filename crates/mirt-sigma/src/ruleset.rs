@@ -235,11 +235,9 @@ impl RuleSetBuilder {
             let why = format!("cannot list the folder {}: {e}", dir.display());
             (dir.to_path_buf(), Input::Unlisted(why))
         };
-        let entries = match std::fs::read_dir(dir) {
-            Ok(entries) => entries.collect::<Result<Vec<_>, _>>(),
-            Err(e) => Err(e),
-        };
-        let mut entries = match entries {
+        let listed =
+            std::fs::read_dir(dir).and_then(|entries| entries.collect::<Result<Vec<_>, _>>());
+        let mut entries = match listed {
             Ok(entries) => entries,
             Err(e) => {
                 self.texts.push(unlisted(e));
